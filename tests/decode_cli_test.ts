@@ -1,0 +1,266 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import {
+  type DecodeOptions,
+  type DecodeRecord,
+  decodeStream,
+} from "../cli/decode.ts";
+import { EXAMPLE_AES, exampleSession } from "../scripts/make_examples.ts";
+import {
+  encodePacket,
+  encodeRequest,
+  generateRsaKeyPem,
+  ProtoId,
+} from "../codec/mod.ts";
+
+const examples = new URL("../examples/", import.meta.url);
+const demoPem = Deno.readTextFileSync(new URL("demo_rsa_key.pem", examples));
+
+async function decodeAll(
+  bytes: Uint8Array,
+  options?: DecodeOptions,
+  chunk = 97,
+): Promise<DecodeRecord[]> {
+  async function* chunks() {
+    for (let i = 0; i < bytes.length; i += chunk) {
+      yield bytes.slice(i, i + chunk);
+    }
+  }
+  const records: DecodeRecord[] = [];
+  for await (const record of decodeStream(chunks(), options)) {
+    records.push(record);
+  }
+  return records;
+}
+
+// Drops what legitimately differs between a plaintext and an encrypted session.
+function comparable(records: DecodeRecord[]) {
+  return records.map((r) => {
+    if ("error" in r) return r;
+    const { bodyLen: _, ...rest } = r;
+    const text = JSON.stringify(rest).replace(/"packetEncAlgo":-?\d+,?/, "")
+      .replace(/,?"aesCBCiv":"[^"]*"/, "");
+    return JSON.parse(text);
+  });
+}
+
+async function runCli(args: string[], stdin?: Uint8Array) {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      new URL("../cli/decode.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  const child = command.spawn();
+  if (stdin) {
+    const writer = child.stdin.getWriter();
+    await writer.write(stdin);
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const text = new TextDecoder().decode(stdout);
+  return {
+    code,
+    lines: text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
+
+Deno.test("decode prints the shipped example session, one JSON line per packet, exit 0", async () => {
+  const { code, lines } = await runCli([
+    new URL("session.bin", examples).pathname,
+  ]);
+  assertEquals(code, 0);
+  assertEquals(lines.length, 12);
+  assertEquals(lines[0], {
+    protoId: 1001,
+    protoFmt: 0,
+    serialNo: 4243,
+    bodyLen: 38,
+    message: {
+      c2s: {
+        clientVer: 300,
+        clientID: "PyNormal",
+        recvNotify: true,
+        packetEncAlgo: -1,
+        pushProtoFmt: 0,
+        programmingLanguage: "Python",
+      },
+    },
+  });
+  assertEquals(lines[1].message.s2c.connID, "7188300283432012345");
+  assertEquals(lines[6], {
+    protoId: 3005,
+    protoFmt: 0,
+    serialNo: 0,
+    bodyLen: 7,
+    body: "CAAiAwoBMQ==",
+  });
+  assertEquals(lines[7].message.s2c.event, {
+    eventType: 7,
+    desc: "Account logged in on another device",
+  });
+  assertEquals(lines[9].protoFmt, 1);
+  assertEquals(lines[9].message.s2c.event.eventType, 11);
+});
+
+Deno.test("decode reads stdin when no file is given", async () => {
+  const { code, lines } = await runCli([], exampleSession());
+  assertEquals(code, 0);
+  assertEquals(lines.length, 12);
+});
+
+Deno.test("an RSA + AES-CBC session decodes with only --rsa: the AES key is learnt from InitConnect", async () => {
+  const encrypted = Deno.readFileSync(
+    new URL("session_encrypted.bin", examples),
+  );
+  const { code, lines } = await runCli([
+    new URL("session_encrypted.bin", examples).pathname,
+    "--rsa",
+    new URL("demo_rsa_key.pem", examples).pathname,
+  ]);
+  assertEquals(code, 0);
+  assertEquals(
+    comparable(lines),
+    comparable(await decodeAll(exampleSession())),
+  );
+  assertEquals(
+    lines[0].bodyLen,
+    128,
+    "InitConnect travels as one 128-byte RSA block",
+  );
+  assertEquals(lines[1].message.s2c.aesCBCiv, EXAMPLE_AES.iv);
+  assert(encrypted.length > exampleSession().length);
+});
+
+Deno.test("an RSA + FTAES_ECB session decodes with only --rsa", async () => {
+  const records = await decodeAll(exampleSession(demoPem, { cbc: false }), {
+    rsaPem: demoPem,
+  });
+  assertEquals(
+    comparable(records),
+    comparable(await decodeAll(exampleSession())),
+  );
+  const keepAlive = records[4];
+  assert(!("error" in keepAlive));
+  assertEquals(
+    keepAlive.bodyLen,
+    32,
+    "8-byte body: one zero-padded block plus the FTAES tail block",
+  );
+});
+
+Deno.test("--aes-key and --aes-iv decode the AES part of a stream without the RSA key", async () => {
+  const records = await decodeAll(exampleSession(demoPem), {
+    aesKey: EXAMPLE_AES.key,
+    aesIv: EXAMPLE_AES.iv,
+  });
+  assertEquals(records.slice(0, 2).map((r) => "error" in r && r.error.code), [
+    "SHA1_MISMATCH",
+    "SHA1_MISMATCH",
+  ]);
+  assertEquals(
+    comparable(records.slice(2)),
+    comparable((await decodeAll(exampleSession())).slice(2)),
+  );
+});
+
+Deno.test("a wrong key reports every packet as an error with its offset, and nothing else", async () => {
+  const other = generateRsaKeyPem(1024);
+  const records = await decodeAll(exampleSession(demoPem), { rsaPem: other });
+  assertEquals(records.length, 12);
+  assertEquals(records[0], {
+    error: {
+      code: "SHA1_MISMATCH",
+      message:
+        "SHA-1 of the body of protoID 1001 serialNo 4243 differs from its header's",
+    },
+    offset: 0,
+  });
+  assert(records.every((r) => "error" in r));
+});
+
+Deno.test("a stream cut inside a packet ends with TRUNCATED at that packet's offset, exit 1", async () => {
+  const bytes = exampleSession();
+  const cut = bytes.slice(0, bytes.length - 5);
+  const { code, lines } = await runCli([], cut);
+  assertEquals(code, 1);
+  assertEquals(lines.length, 12);
+  assertEquals(lines[11].error.code, "TRUNCATED");
+  assertEquals(
+    lines[11].offset,
+    bytes.length - 48,
+    "the last packet (4-byte body) starts 48 bytes from the end",
+  );
+});
+
+Deno.test("garbage in the middle of a stream stops decoding with BAD_MAGIC at its offset", async () => {
+  const first = encodePacket({
+    protoId: ProtoId.KeepAlive,
+    serialNo: 1,
+    body: encodeRequest(ProtoId.KeepAlive, { time: 1 }),
+  });
+  const garbage = new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n");
+  const bytes = new Uint8Array([...first, ...garbage, ...first]);
+  const { code, lines } = await runCli([], bytes);
+  assertEquals(code, 1);
+  assertEquals(lines.length, 2);
+  assertEquals(lines[1].error.code, "BAD_MAGIC");
+  assertEquals(lines[1].offset, first.length);
+});
+
+Deno.test("a malformed body of a known protocol is reported and the next packet still decodes", async () => {
+  const bad = encodePacket({
+    protoId: ProtoId.KeepAlive,
+    serialNo: 2,
+    body: new Uint8Array([0xff, 0xff]),
+  });
+  const good = encodePacket({
+    protoId: ProtoId.KeepAlive,
+    serialNo: 3,
+    body: encodeRequest(ProtoId.KeepAlive, { time: 5 }),
+  });
+  const records = await decodeAll(new Uint8Array([...bad, ...good]), {}, 1);
+  assertEquals(records.length, 2);
+  assert(
+    "error" in records[0] && records[0].error.code === "MALFORMED_PROTOBUF",
+  );
+  assertEquals("error" in records[0] && records[0].offset, 0);
+  assertEquals(
+    !("error" in records[1]) && "message" in records[1] && records[1].message,
+    { c2s: { time: "5" } },
+  );
+});
+
+Deno.test("--direction forces the message type", async () => {
+  const records = await decodeAll(exampleSession(), { direction: "request" });
+  assert(!("error" in records[0]));
+  assert("error" in records[1], "a response read as a request is malformed");
+});
+
+Deno.test("bad arguments exit 2 with the usage text", async () => {
+  const { code, stderr } = await runCli(["--algo", "rot13"]);
+  assertEquals(code, 2);
+  assertStringIncludes(stderr, "Usage: deno task decode");
+});
+
+Deno.test("an unreadable RSA key exits 2 without printing the key", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pem = `${dir}/bad.pem`;
+    await Deno.writeTextFile(
+      pem,
+      "-----BEGIN RSA PRIVATE KEY-----\nTk9UQUtFWQ==\n-----END RSA PRIVATE KEY-----\n",
+    );
+    const { code, stderr } = await runCli(["--rsa", pem], exampleSession());
+    assertEquals(code, 2);
+    assert(!stderr.includes("Tk9UQUtFWQ"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
