@@ -104,25 +104,37 @@ export interface GetGlobalStateC2S {
 export interface GetGlobalStateS2C {
   /** Market states are Qot_Common.QotMarketState values. */
   marketHK: number;
+  /** US (Nasdaq) market state. */
   marketUS: number;
+  /** Shanghai market state. */
   marketSH: number;
+  /** Shenzhen market state. */
   marketSZ: number;
+  /** Hong Kong futures market state. */
   marketHKFuture: number;
+  /** US futures market state. */
   marketUSFuture?: number;
+  /** Singapore futures market state. */
   marketSGFuture?: number;
+  /** Japan futures market state. */
   marketJPFuture?: number;
   /** Logged in to the quote server. */
   qotLogined: boolean;
   /** Logged in to the trade server. */
   trdLogined: boolean;
+  /** OpenD's version. */
   serverVer: number;
+  /** OpenD's build number. */
   serverBuildNo: number;
   /** Server time, seconds since the Unix epoch. */
   time: number;
   /** OpenD host's clock, seconds with a fraction. */
   localTime?: number;
+  /** OpenD's program status: use it to seed the gateway state after (re)connecting. */
   programStatus?: ProgramStatus;
+  /** Address of the quote server OpenD uses. */
   qotSvrIpAddr?: string;
+  /** Address of the trade server OpenD uses. */
   trdSvrIpAddr?: string;
   /** The asking connection's ID (unsigned 64-bit, decimal). */
   connID?: string;
@@ -157,17 +169,21 @@ export type VerificationS2C = Record<string, never>;
 export interface NotifyGtwEvent {
   /** A GtwEventType value. */
   eventType: number;
+  /** OpenD's description of the event. */
   desc: string;
 }
 
 /** `Notify.ProgramStatus`. */
 export interface NotifyProgramStatus {
+  /** The new program status. */
   programStatus: ProgramStatus;
 }
 
 /** `Notify.ConnectStatus`. */
 export interface NotifyConnectStatus {
+  /** Logged in to the quote server. */
   qotLogined: boolean;
+  /** Logged in to the trade server. */
   trdLogined: boolean;
 }
 
@@ -199,18 +215,23 @@ export type NotifyQotRight = {
 
 /** `Notify.APILevel` (deprecated). */
 export interface NotifyAPILevel {
+  /** User level description (deprecated since OpenD 2.10). */
   apiLevel: string;
 }
 
 /** `Notify.APIQuota`. */
 export interface NotifyAPIQuota {
+  /** Subscription quota. */
   subQuota: number;
+  /** Historical candlestick quota. */
   historyKLQuota: number;
 }
 
 /** `Notify.UsedQuota`. */
 export interface NotifyUsedQuota {
+  /** Subscription quota used. */
   usedSubQuota?: number;
+  /** Historical candlestick quota used. */
   usedKLineQuota?: number;
 }
 
@@ -218,12 +239,19 @@ export interface NotifyUsedQuota {
 export interface NotifyS2C {
   /** A NotifyType value. */
   type: number;
+  /** Payload of NotifyType 1. */
   event?: NotifyGtwEvent;
+  /** Payload of NotifyType 2. */
   programStatus?: NotifyProgramStatus;
+  /** Payload of NotifyType 3. */
   connectStatus?: NotifyConnectStatus;
+  /** Payload of NotifyType 4. */
   qotRight?: NotifyQotRight;
+  /** User level description (deprecated since OpenD 2.10). */
   apiLevel?: NotifyAPILevel;
+  /** Payload of NotifyType 6. */
   apiQuota?: NotifyAPIQuota;
+  /** Payload of NotifyType 7. */
   usedQuota?: NotifyUsedQuota;
 }
 
@@ -241,11 +269,15 @@ export interface Response<S2C> {
 
 /** The C2S and S2C types of each protocol, by protoID. */
 export interface MessageTypes {
+  /** InitConnect (1001). */
   [ProtoId.InitConnect]: { c2s: InitConnectC2S; s2c: InitConnectS2C };
+  /** GetGlobalState (1002). */
   [ProtoId.GetGlobalState]: { c2s: GetGlobalStateC2S; s2c: GetGlobalStateS2C };
   /** Notify is push-only: it has no request. */
   [ProtoId.Notify]: { c2s: never; s2c: NotifyS2C };
+  /** KeepAlive (1004). */
   [ProtoId.KeepAlive]: { c2s: KeepAliveC2S; s2c: KeepAliveS2C };
+  /** Verification (1006). */
   [ProtoId.Verification]: { c2s: VerificationC2S; s2c: VerificationS2C };
 }
 
@@ -261,10 +293,15 @@ export type S2COf<P extends MessageProtoId> = MessageTypes[P]["s2c"];
 export type MessageDirection = "request" | "response";
 
 const PACKAGES: Readonly<Record<MessageProtoId, string>> = {
+  /** InitConnect (1001). */
   [ProtoId.InitConnect]: "InitConnect",
+  /** GetGlobalState (1002). */
   [ProtoId.GetGlobalState]: "GetGlobalState",
+  /** Notify (1003), a push: its "request" is never sent. */
   [ProtoId.Notify]: "Notify",
+  /** KeepAlive (1004). */
   [ProtoId.KeepAlive]: "KeepAlive",
+  /** Verification (1006). */
   [ProtoId.Verification]: "Verification",
 };
 

@@ -50,7 +50,8 @@ import type {
   UsedQuotaNotification,
 } from "./system_notification.ts";
 
-type Loose<T> = T extends unknown ?
+/** A notification made loose for encoding: `type` and the names optional. */
+export type LooseNotification<T> = T extends unknown ?
     & Omit<T, "type" | "typeName" | "eventName" | "statusName">
     & {
       /** The NotifyType to send; the kind's own type when absent. */
@@ -70,7 +71,7 @@ type Loose<T> = T extends unknown ?
  * kind's own is sent as given (to test how a peer takes odd pushes). For kind
  * "unknown", `s2c` is a Notify.S2C in protobuf's JSON mapping.
  */
-export type NotificationInput = Loose<SystemNotification>;
+export type NotificationInput = LooseNotification<SystemNotification>;
 
 const KIND_TYPES = {
   gtwEvent: NotifyType.GtwEvent,

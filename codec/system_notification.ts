@@ -18,6 +18,7 @@ export interface NotificationBase {
 
 /** A gateway event (NotifyType 1). */
 export interface GtwEventNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "gtwEvent";
   /** The GtwEventType number as received. */
   readonly eventType: number;
@@ -29,6 +30,7 @@ export interface GtwEventNotification extends NotificationBase {
 
 /** OpenD's program status changed (NotifyType 2). */
 export interface ProgramStatusNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "programStatus";
   /** The ProgramStatusType number as received. */
   readonly status: number;
@@ -40,13 +42,17 @@ export interface ProgramStatusNotification extends NotificationBase {
 
 /** Quote and trade server logins changed (NotifyType 3). */
 export interface ConnStatusNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "connStatus";
+  /** Logged in to the quote server. */
   readonly qotLogined: boolean;
+  /** Logged in to the trade server. */
   readonly trdLogined: boolean;
 }
 
 /** Quote rights changed (NotifyType 4); values are Qot_Common.QotRight numbers. */
 export interface QotRightNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "qotRight";
   /** Every field of Notify.QotRight that was present, by its .proto name. */
   readonly rights: Readonly<Record<string, number | boolean>>;
@@ -54,21 +60,29 @@ export interface QotRightNotification extends NotificationBase {
 
 /** User level (NotifyType 5, deprecated since OpenD 2.10). */
 export interface ApiLevelNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "apiLevel";
+  /** User level description (deprecated since OpenD 2.10). */
   readonly apiLevel: string;
 }
 
 /** API quota (NotifyType 6). */
 export interface ApiQuotaNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "apiQuota";
+  /** Subscription quota. */
   readonly subQuota: number;
+  /** Historical candlestick quota. */
   readonly historyKLQuota: number;
 }
 
 /** Used quota (NotifyType 7). */
 export interface UsedQuotaNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "usedQuota";
+  /** Subscription quota used. */
   readonly usedSubQuota?: number;
+  /** Historical candlestick quota used. */
   readonly usedKLineQuota?: number;
 }
 
@@ -78,7 +92,9 @@ export interface UsedQuotaNotification extends NotificationBase {
  * whole Notify.S2C in protobuf's JSON mapping.
  */
 export interface UnknownNotification extends NotificationBase {
+  /** Discriminant. */
   readonly kind: "unknown";
+  /** The whole Notify.S2C in protobuf's JSON mapping. */
   readonly s2c: Readonly<Record<string, unknown>>;
 }
 
