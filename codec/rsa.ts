@@ -75,6 +75,9 @@ export class RsaKey implements BodyCipher {
     if (typeof pem === "string") text = pem;
     else if (pem instanceof Uint8Array) text = new TextDecoder().decode(pem);
     else throw invalidKey("RSA key PEM must be a string or Uint8Array");
+    // Deno's node:crypto refuses a PEM with surrounding blank lines or CRLF
+    // line ends, which key files often have; Node accepts them.
+    text = text.trim().replace(/\r\n/g, "\n");
     if (!text.includes("-----BEGIN")) {
       throw invalidKey("RSA key is not a PEM private key");
     }

@@ -599,3 +599,12 @@ Deno.test("property: decrypting random bytes only ever throws CodecError", () =>
     );
   }
 });
+
+Deno.test("RsaKey.fromPem accepts key files with blank lines around the PEM and CRLF line ends", () => {
+  const pem = generateRsaKeyPem(1024);
+  const messy = `\n\n${pem.replace(/\n/g, "\r\n")}\r\n\r\n`;
+  const key = RsaKey.fromPem(messy);
+  const other = RsaKey.fromPem(pem);
+  const plain = new TextEncoder().encode("InitConnect");
+  assertEquals(other.decrypt(key.encrypt(plain)), plain);
+});

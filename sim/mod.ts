@@ -1,0 +1,63 @@
+/**
+ * A scriptable OpenD simulator on loopback that speaks the real wire
+ * protocol (InitConnect with RSA and AES, KeepAlive, GetGlobalState,
+ * Verification, Notify pushes) and OpenD's operations (telnet) port, with
+ * fault controls and scenarios as data. Use it to test a bot's reactions
+ * offline, or point any OpenD SDK at `deno task sim`.
+ *
+ * Runs in Deno and Node (>= 20): it uses `node:net` and `node:crypto` only.
+ *
+ * @example
+ * ```ts
+ * import { startSimulator } from "./mod.ts";
+ * await using sim = await startSimulator({ phoneCode: "123456" });
+ * console.log(sim.address); // { hostname: "127.0.0.1", port: ..., opsPort: ... }
+ * sim.requireVerification("phone"); // GtwEvent + status NeedPhoneVerifyCode
+ * sim.forceLogout(); // GtwEvent KickedOut, status ForceLogout, drop every API connection
+ * const run = sim.runScenario("flaky-network", { timeScale: 0.1 });
+ * await run.done;
+ * ```
+ * @module
+ */
+export {
+  DEFAULT_RATE_LIMITS,
+  OpenDSimulator,
+  type RateLimit,
+  type SimAccountChange,
+  type SimAddress,
+  type SimConnectionInfo,
+  type SimRateLimits,
+  type SimulatorOptions,
+  startSimulator,
+  type WaitForOptions,
+} from "./simulator.ts";
+export {
+  formatSimEvent,
+  type RefuseMode,
+  type SimCodeType,
+  type SimEncryption,
+  type SimEvent,
+  type SimEventBody,
+  type SimEventOf,
+  type SimEventType,
+  type SimVia,
+} from "./events.ts";
+export {
+  type GtwEventInput,
+  runScenario,
+  type RunScenarioOptions,
+  type ScenarioAction,
+  type ScenarioActionName,
+  type ScenarioRun,
+  type ScenarioStep,
+  type StatusInput,
+  validateScenario,
+} from "./scenario.ts";
+export {
+  DEFAULT_NEW_PASSWORD,
+  isScenarioName,
+  namedScenario,
+  type NamedScenarioOptions,
+  SCENARIO_NAMES,
+  type ScenarioName,
+} from "./scenarios.ts";

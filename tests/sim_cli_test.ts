@@ -1,0 +1,244 @@
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { fileURLToPath } from "node:url";
+import {
+  decodeNotification,
+  generateRsaKeyPem,
+  PacketEncAlgo,
+  ProtoId,
+} from "../codec/mod.ts";
+import { parseSimArgs } from "../sim/main.ts";
+import { OpsClient, RawClient } from "./_sim_helpers.ts";
+
+const MAIN = fileURLToPath(new URL("../sim/main.ts", import.meta.url));
+
+/** Reads stdout line by line. */
+class Lines {
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  #buffer = "";
+  readonly seen: string[] = [];
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  async next(): Promise<string | undefined> {
+    for (;;) {
+      const i = this.#buffer.indexOf("\n");
+      if (i >= 0) {
+        const line = this.#buffer.slice(0, i);
+        this.#buffer = this.#buffer.slice(i + 1);
+        this.seen.push(line);
+        return line;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) return undefined;
+      this.#buffer += value;
+    }
+  }
+
+  async until(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const line = await Promise.race([
+        this.next(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `no line matching ${pattern}; saw:\n${this.seen.join("\n")}`,
+                ),
+              ),
+            Math.max(0, deadline - Date.now()),
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (line === undefined) {
+        throw new Error(
+          `stdout ended before ${pattern}; saw:\n${this.seen.join("\n")}`,
+        );
+      }
+      if (pattern.test(line)) return line;
+    }
+  }
+
+  async rest(): Promise<string> {
+    while (await this.next() !== undefined) { /* drain */ }
+    return this.seen.join("\n");
+  }
+}
+
+function spawn(args: string[]): { child: Deno.ChildProcess; out: Lines } {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  return { child, out: new Lines(child.stdout) };
+}
+
+Deno.test("sim CLI: prints its ports first, logs events, stops cleanly on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir();
+  const pemFile = `${dir}/key.pem`;
+  const pem = generateRsaKeyPem(1024);
+  await Deno.writeTextFile(pemFile, pem);
+  const { child, out } = spawn([
+    "--port=0",
+    "--ops-port",
+    "0",
+    "--rsa",
+    pemFile,
+    "--phone-code",
+    "777777",
+    "--keep-alive-interval",
+    "5",
+    "--login-password",
+    "hunter2",
+  ]);
+  try {
+    const first = await out.next();
+    const match = first?.match(
+      /^OpenD simulator listening: api 127\.0\.0\.1:(\d+), ops 127\.0\.0\.1:(\d+)$/,
+    );
+    assert(match, `first line was ${first}`);
+    const [port, opsPort] = [Number(match[1]), Number(match[2])];
+
+    const client = await RawClient.connect(port, { rsaPem: pem });
+    const init = await client.initConnect({
+      packetEncAlgo: PacketEncAlgo.AES_CBC,
+    });
+    assertEquals(init.s2c?.keepAliveInterval, 5);
+    assertEquals(
+      (await client.request(ProtoId.KeepAlive, { time: 1 })).retType,
+      0,
+    );
+    await client.close();
+    const ops = await OpsClient.connect(opsPort);
+    assertEquals(
+      await ops.command("relogin -login_pwd=hunter2"),
+      "relogin: OK, logging in",
+    );
+    await ops.close();
+    await out.until(
+      /InitConnect from PyNormal v300 \(Python\).*encryption AES_CBC/,
+    );
+    await out.until(/relogin \(password: plain\): ok/);
+
+    child.kill("SIGTERM");
+    const status = await child.status;
+    assertEquals(status.code, 0);
+    const log = await out.rest();
+    assertStringIncludes(log, "OpenD simulator stopped");
+    assert(!log.includes("hunter2"));
+    assert(!log.includes("PRIVATE KEY"));
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.stderr.cancel();
+    await out.rest().catch(() => {});
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sim CLI: a scenario starts with the first client; SIGINT stops it", async () => {
+  const { child, out } = spawn([
+    "--port",
+    "0",
+    "--ops-port",
+    "off",
+    "--scenario",
+    "banned",
+    "--time-scale",
+    "0.01",
+  ]);
+  try {
+    const first = (await out.next())!;
+    assertMatch(
+      first,
+      /^OpenD simulator listening: api 127\.0\.0\.1:\d+, ops disabled$/,
+    );
+    assertEquals(
+      await out.next(),
+      "scenario banned starts when the first client completes InitConnect",
+    );
+    // The story waits for a client, then plays to it.
+    const client = await RawClient.connect(Number(first.match(/:(\d+),/)![1]));
+    await client.initConnect();
+    const push = await client.next((p) => p.protoId === ProtoId.Notify);
+    assertEquals(decodeNotification(push.body).kind, "gtwEvent");
+    await out.until(/status Ready -> LoginFailed \(account banned\)/);
+    await client.close();
+    child.kill("SIGINT");
+    assertEquals((await child.status).code, 0);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.stderr.cancel();
+    await out.rest().catch(() => {});
+    await child.status;
+  }
+});
+
+Deno.test("sim CLI: bad arguments exit 2 without echoing them", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      MAIN,
+      "--scenario",
+      "nope",
+      "--login-password",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(output.code, 2);
+  const stderr = new TextDecoder().decode(output.stderr);
+  assertStringIncludes(stderr, "--scenario must be one of kicked-out");
+  assertStringIncludes(stderr, "Usage: deno task sim");
+});
+
+Deno.test("sim CLI: argument parsing", () => {
+  const { options } = parseSimArgs([]);
+  assertEquals([options.port, options.opsPort], [11111, 22222]);
+  const parsed = parseSimArgs([
+    "--port",
+    "0",
+    "--ops-port=off",
+    "--status",
+    "NeedPhoneVerifyCode",
+    "--idle-timeout",
+    "500",
+  ]);
+  assertEquals(parsed.options.port, 0);
+  assertEquals(parsed.options.opsPort, false);
+  assertEquals(parsed.options.programStatus, 4);
+  assertEquals(parsed.options.idleTimeoutMs, 500);
+  assertEquals(parseSimArgs(["--help"]).help, true);
+  assertThrows(() => parseSimArgs(["--port", "70000"]), Error, "port");
+  assertThrows(
+    () => parseSimArgs(["--keep-alive-interval", "0"]),
+    Error,
+    ">= 1",
+  );
+  assertThrows(() => parseSimArgs(["--status", "Sleepy"]), Error, "--status");
+  const error = assertThrows(() => parseSimArgs(["hunter2"]));
+  assert(!(error as Error).message.includes("hunter2"));
+  assertThrows(
+    () => parseSimArgs(["--rsa", "/definitely/not/here.pem"]),
+    Error,
+    "cannot read",
+  );
+});
