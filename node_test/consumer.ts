@@ -1,0 +1,77 @@
+// Type-checked by CI with `tsc -p tsconfig.json` against the bundled
+// declarations of the installed package (ESM resolution: module NodeNext in
+// a "type": "module" package). Never run: it only has to compile.
+import { createActor, type SnapshotFrom } from "xstate";
+import {
+  CodecError,
+  decodeNotification,
+  decodeResponse,
+  encodeNotification,
+  encodePacket,
+  FrameDecoder,
+  type FrameResult,
+  generateRsaKeyPem,
+  gtwEventNotification,
+  GtwEventType,
+  type InitConnectS2C,
+  PacketCrypto,
+  ProtoId,
+  RsaKey,
+  type SystemNotification,
+} from "opend-machine";
+import * as codec from "opend-machine/codec";
+import {
+  definePolicy,
+  notificationToEvent,
+  type Policy,
+  programStatusMachine,
+} from "opend-machine/machines";
+
+const body: Uint8Array = encodeNotification(
+  gtwEventNotification(GtwEventType.KickedOut, "logged in elsewhere"),
+);
+const crypto = new PacketCrypto({ rsa: RsaKey.fromPem(generateRsaKeyPem()) });
+const bytes: Uint8Array = encodePacket(
+  { protoId: ProtoId.Notify, serialNo: 1, body },
+  crypto,
+);
+const results: FrameResult[] = new FrameDecoder({ crypto }).push(bytes);
+for (const result of results) {
+  if (result.ok) {
+    const n: SystemNotification = decodeNotification(result.packet.body);
+    if (n.kind === "gtwEvent") {
+      const name: string | undefined = n.eventName;
+      console.log(name, n.desc);
+    }
+  } else {
+    const error: CodecError = result.error;
+    const code: string = error.code;
+    console.log(code);
+  }
+}
+
+// One class, whichever entry it comes from.
+const key: codec.RsaKey = RsaKey.fromPem(codec.generateRsaKeyPem(2048));
+const bits: number = key.bits;
+console.log(bits);
+
+const s2c: InitConnectS2C | undefined =
+  decodeResponse(ProtoId.InitConnect, body).s2c;
+console.log(s2c?.connAESKey);
+
+const policy: Policy = definePolicy({});
+const actor = createActor(programStatusMachine, { input: { policy } }).start();
+actor.send(notificationToEvent(decodeNotification(body)));
+actor.send({ type: "GTW_EVENT", eventType: GtwEventType.KickedOut, desc: "" });
+const snapshot: SnapshotFrom<typeof programStatusMachine> = actor.getSnapshot();
+const ready: boolean = snapshot.hasTag("ready");
+const statusName: string = snapshot.context.statusName;
+console.log(ready, statusName);
+
+// The declarations are precise, not `any`:
+// @ts-expect-error: not an event the machine accepts
+actor.send({ type: "NOT_AN_EVENT" });
+// @ts-expect-error: protoId must be a number
+encodePacket({ protoId: "1003", serialNo: 1, body });
+// @ts-expect-error: not a tag of the machine
+snapshot.hasTag("no-such-tag");
