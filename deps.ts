@@ -29,3 +29,4 @@ export type {
   StateValue,
 } from "npm:xstate@5.33.3";
 export { default as protobuf } from "npm:protobufjs@8.8.1";
+export { or } from "npm:xstate@5.33.3";

@@ -1,0 +1,199 @@
+/**
+ * The side effects the session supervisor needs, as named XState actors with
+ * typed inputs and outputs. The machine ships placeholders; the client (a real
+ * TCP link, OpenD's operations port) or a test supplies the real ones with
+ * `sessionMachine.provide({ actors: { ... } })`.
+ * @module
+ */
+import { fromCallback, fromPromise } from "../deps.ts";
+import type { SystemNotification } from "../codec/system_notification.ts";
+import type { CodeKind } from "./policy.ts";
+import { type Credentials, type Secret, toSecret } from "./secret.ts";
+
+/** What the `link` actor is given when a connection attempt starts. */
+export interface LinkInput {
+  /** Reconnect attempt number, 0 for the first connection. */
+  readonly attempt: number;
+}
+
+/**
+ * Events the `link` actor sends back to the supervisor:
+ * - `LINK_UP` once the TCP connection is open;
+ * - `LINK_DOWN` when it closes or fails (with a reason for people);
+ * - `BYTES_RECEIVED` when bytes arrive (keeps the link alive; once a second
+ *   is plenty, so a busy quote stream may coalesce them);
+ * - `NOTIFICATION` for every decoded Notify (1003) push.
+ */
+export type LinkEvent =
+  | { readonly type: "LINK_UP" }
+  | { readonly type: "LINK_DOWN"; readonly reason: string }
+  | { readonly type: "BYTES_RECEIVED"; readonly byteLength?: number }
+  | {
+    readonly type: "NOTIFICATION";
+    readonly notification: SystemNotification;
+  };
+
+/** What the `initConnect` actor is given. */
+export interface InitConnectInput {
+  /** Reconnect attempt number, 0 for the first connection. */
+  readonly attempt: number;
+}
+
+/** InitConnect.S2C fields the supervisor uses (others are ignored). */
+export interface InitConnectOutput {
+  /** Seconds; KeepAlive is sent every `keepAliveInterval * 4/5` s. */
+  readonly keepAliveInterval?: number;
+  /** The connection's ID (uint64: any numeric form). */
+  readonly connId?: number | bigint | string;
+  /** The logged-in user's ID (uint64: any numeric form). */
+  readonly loginUserId?: number | bigint | string;
+  /** OpenD's version. */
+  readonly serverVer?: number;
+}
+
+/** GetGlobalState.S2C fields the supervisor uses to seed the gateway. */
+export interface GetGlobalStateOutput {
+  /** OpenD's status: seeds the gateway region. */
+  readonly programStatus?: {
+    readonly type: number;
+    readonly strExtDesc?: string;
+  };
+  /** Logged in to the quote server. */
+  readonly qotLogined?: boolean;
+  /** Logged in to the trade server. */
+  readonly trdLogined?: boolean;
+  /** OpenD's version. */
+  readonly serverVer?: number;
+  /** The connection's ID. */
+  readonly connId?: number | bigint | string;
+}
+
+/** What requests on an open connection are given. */
+export interface ConnectionInput {
+  /** InitConnect's connID as a decimal string, `null` if it had none. */
+  readonly connId: string | null;
+}
+
+/** What `requestVerificationCode` is given. */
+export interface RequestCodeInput {
+  /** Which code to request. */
+  readonly kind: CodeKind;
+}
+
+/** What `submitVerificationCode` is given. Reject when OpenD refuses it. */
+export interface SubmitCodeInput {
+  /** Which code this is. */
+  readonly kind: CodeKind;
+  /** The code, trimmed. */
+  readonly code: string;
+}
+
+/** Why a code is being asked for. */
+export type CodeRequestReason = "needed" | "wrongCode" | "timeout";
+
+/** What the `codeProvider` is given; it answers with the code. */
+export interface CodeProviderInput {
+  /** Which code is needed. */
+  readonly kind: CodeKind;
+  /** For picture codes: where OpenD saved the picture, when configured. */
+  readonly picturePath?: string;
+  /** 1 for the first code of an episode, 2 after one wrong code, ... */
+  readonly attempt: number;
+  /** Why it is asked for. */
+  readonly reason: CodeRequestReason;
+}
+
+/** What the `credentialsProvider` is given. */
+export interface CredentialsProviderInput {
+  /** Why credentials are needed, for people. */
+  readonly reason: string;
+  /** The GtwEventType that made it necessary, if any. */
+  readonly eventType?: number;
+}
+
+/**
+ * What the `credentialsProvider` answers: credentials (preferably boxed in a
+ * {@link Secret}, see {@link credentialsFrom}) or `undefined` for "none".
+ */
+export type CredentialsProviderOutput =
+  | Secret<Credentials>
+  | Credentials
+  | undefined;
+
+/** What the `relogin` actor is given. */
+export interface ReloginInput {
+  /** Present when the policy asked the credentials provider first. */
+  readonly credentials?: Secret<Credentials>;
+  /** Why the relogin, for people and logs. */
+  readonly reason: string;
+  /** 1 for the first relogin since the gateway was last ready. */
+  readonly attempt: number;
+}
+
+function notProvided(name: string): Error {
+  return new Error(
+    `the session actor "${name}" was not provided: give it with ` +
+      `sessionMachine.provide({ actors: { ${name}: ... } })`,
+  );
+}
+
+function rejectsNotProvided<TOutput, TInput>(name: string) {
+  return fromPromise<TOutput, TInput>(() => Promise.reject(notProvided(name)));
+}
+
+/**
+ * A `credentialsProvider` from a plain async function: the answer is boxed
+ * in a {@link Secret} before XState sees it, so it never appears in done
+ * events, snapshots or inspection.
+ *
+ * @example
+ * ```ts
+ * import { credentialsFrom } from "./session_actors.ts";
+ * const credentialsProvider = credentialsFrom(() =>
+ *   Promise.resolve({ password: Deno.env.get("OPEND_PASSWORD") ?? "" })
+ * );
+ * // sessionMachine.provide({ actors: { credentialsProvider } })
+ * ```
+ */
+export function credentialsFrom(
+  get: (input: CredentialsProviderInput) => Promise<Credentials | undefined>,
+): ReturnType<
+  typeof fromPromise<CredentialsProviderOutput, CredentialsProviderInput>
+> {
+  return fromPromise<CredentialsProviderOutput, CredentialsProviderInput>(
+    async ({ input }) => toSecret(await get(input)),
+  );
+}
+
+/**
+ * The placeholders. Each I/O actor fails with a message saying how to provide
+ * it; `codeProvider` waits (a person may answer with `SUBMIT_CODE`),
+ * `credentialsProvider` answers "none", `closeLink` has nothing to flush.
+ */
+export const defaultSessionActors = {
+  link: fromCallback<LinkEvent, LinkInput>(() => {
+    throw notProvided("link");
+  }),
+  initConnect: rejectsNotProvided<InitConnectOutput, InitConnectInput>(
+    "initConnect",
+  ),
+  getGlobalState: rejectsNotProvided<GetGlobalStateOutput, ConnectionInput>(
+    "getGlobalState",
+  ),
+  keepAlive: rejectsNotProvided<unknown, ConnectionInput>("keepAlive"),
+  closeLink: fromPromise<void, ConnectionInput>(() => Promise.resolve()),
+  requestVerificationCode: rejectsNotProvided<unknown, RequestCodeInput>(
+    "requestVerificationCode",
+  ),
+  submitVerificationCode: rejectsNotProvided<unknown, SubmitCodeInput>(
+    "submitVerificationCode",
+  ),
+  codeProvider: fromPromise<string, CodeProviderInput>(() =>
+    new Promise<string>(() => {})
+  ),
+  credentialsProvider: fromPromise<
+    CredentialsProviderOutput,
+    CredentialsProviderInput
+  >(() => Promise.resolve(undefined)),
+  relogin: rejectsNotProvided<unknown, ReloginInput>("relogin"),
+};
