@@ -25,6 +25,7 @@ export type {
   AnyActorLogic,
   AnyStateMachine,
   EventObject,
+  PromiseActorLogic,
   SnapshotFrom,
   StateValue,
 } from "npm:xstate@5.33.3";

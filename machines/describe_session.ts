@@ -3,8 +3,7 @@
  * status line, a dashboard or a health endpoint wants to show.
  * @module
  */
-import type { SnapshotFrom } from "../deps.ts";
-import type { sessionMachine } from "./session_machine.ts";
+import type { SessionSnapshot } from "./session_machine.ts";
 
 /** Where the link is. */
 export type LinkPhase =
@@ -75,7 +74,7 @@ function pathOf(value: StateValueLike | undefined): string {
  * ```
  */
 export function describeSession(
-  snapshot: SnapshotFrom<typeof sessionMachine>,
+  snapshot: SessionSnapshot,
 ): SessionSummary {
   const value = snapshot.value as StateValueLike;
   const { context } = snapshot;

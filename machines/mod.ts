@@ -61,7 +61,9 @@ export {
   type FatalEmitted,
   type ProgramStatusContext,
   type ProgramStatusInput,
+  type ProgramStatusMachine,
   programStatusMachine,
+  programStatusMachineDefinition,
   type ProgramStatusMachineEvent,
 } from "./program_status_machine.ts";
 export { type GatewayTag, STATUS_STATE_PATHS } from "./_gateway_region.ts";
@@ -74,7 +76,10 @@ export {
   type SessionDelay,
   type SessionEmitted,
   type SessionEvent,
+  type SessionMachine,
   sessionMachine,
+  sessionMachineDefinition,
+  type SessionSnapshot,
   type SessionTag,
 } from "./session_machine.ts";
 export {
@@ -83,6 +88,7 @@ export {
   type ConnectionInput,
   credentialsFrom,
   type CredentialsProviderInput,
+  type CredentialsProviderLogic,
   type CredentialsProviderOutput,
   defaultSessionActors,
   type GetGlobalStateOutput,
@@ -109,3 +115,4 @@ export {
 } from "./describe_session.ts";
 export * from "./to_mermaid.ts";
 export * from "./to_dot.ts";
+export type { PromiseActorLogic, SnapshotFrom } from "./_xstate_types.ts";

@@ -1,7 +1,23 @@
 /**
- * OpenD's program status as a statechart: one state per ProgramStatusType,
- * driven by decoded notifications and the reaction policy.
- * @module
+ * OpenD's program status: 13 states (grouped starting, loggingIn, preparing,
+ * Ready, stopped) in a `status` region beside a `fault` region (healthy /
+ * fatal). Tags: `ready`, `needsCode`, `needsPerson`, `fatal`.
+ *
+ * Events: `PROGRAM_STATUS` (authoritative), `GTW_EVENT` (follows the policy's
+ * implied status), `CONN_STATUS`, `QOT_RIGHT`, `API_QUOTA`, `USED_QUOTA`,
+ * `API_LEVEL`, `UNKNOWN_NOTIFICATION` (context only) and `RESET` (the only way
+ * out of `fatal`). Unknown numbers are kept in `context.unknown` and never
+ * move the state.
+ *
+ * @example
+ * ```ts
+ * import { createActor } from "npm:xstate@5.33.3";
+ * import { programStatusMachine } from "./program_status_machine.ts";
+ * const status = createActor(programStatusMachine).start();
+ * status.send({ type: "GTW_EVENT", eventType: 7, desc: "logged in elsewhere" });
+ * status.getSnapshot().context.statusName; // "ForceLogout"
+ * status.getSnapshot().hasTag("needsPerson"); // true
+ * ```
  */
 import { assign, emit, setup } from "../deps.ts";
 import {
@@ -60,28 +76,10 @@ function as<T extends ProgramStatusMachineEvent["type"]>(
   return event as Extract<ProgramStatusMachineEvent, { type: T }>;
 }
 
-/**
- * OpenD's program status: 13 states (grouped starting, loggingIn, preparing,
- * Ready, stopped) in a `status` region beside a `fault` region (healthy /
- * fatal). Tags: `ready`, `needsCode`, `needsPerson`, `fatal`.
- *
- * Events: `PROGRAM_STATUS` (authoritative), `GTW_EVENT` (follows the policy's
- * implied status), `CONN_STATUS`, `QOT_RIGHT`, `API_QUOTA`, `USED_QUOTA`,
- * `API_LEVEL`, `UNKNOWN_NOTIFICATION` (context only) and `RESET` (the only way
- * out of `fatal`). Unknown numbers are kept in `context.unknown` and never
- * move the state.
- *
- * @example
- * ```ts
- * import { createActor } from "npm:xstate@5.33.3";
- * import { programStatusMachine } from "./program_status_machine.ts";
- * const status = createActor(programStatusMachine).start();
- * status.send({ type: "GTW_EVENT", eventType: 7, desc: "logged in elsewhere" });
- * status.getSnapshot().context.statusName; // "ForceLogout"
- * status.getSnapshot().hasTag("needsPerson"); // true
- * ```
- */
-export const programStatusMachine = setup({
+// Exported (hidden from the docs) only so the public constant below can
+// carry an explicit type: XState's inferred machine type is too long to spell.
+/** @ignore */
+export const programStatusMachineDefinition = setup({
   types: {
     context: {} as ProgramStatusContext,
     events: {} as ProgramStatusMachineEvent,
@@ -148,3 +146,14 @@ export const programStatusMachine = setup({
   }),
   ...gatewayRegionConfig,
 });
+
+/** The type of {@link programStatusMachine}. */
+export type ProgramStatusMachine = typeof programStatusMachineDefinition;
+
+/**
+ * OpenD's program status as a statechart: 13 states in five groups, tags
+ * `ready`, `needsCode`, `needsPerson`, `fatal`, driven by PROGRAM_STATUS,
+ * GTW_EVENT and the other notification events.
+ */
+export const programStatusMachine: ProgramStatusMachine =
+  programStatusMachineDefinition;

@@ -6,6 +6,7 @@
  * @module
  */
 import { fromCallback, fromPromise } from "../deps.ts";
+import type { PromiseActorLogic } from "./_xstate_types.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import type { CodeKind } from "./policy.ts";
 import { type Credentials, type Secret, toSecret } from "./secret.ts";
@@ -120,6 +121,12 @@ export type CredentialsProviderOutput =
   | Credentials
   | undefined;
 
+/** The actor logic {@link credentialsFrom} makes. */
+export type CredentialsProviderLogic = PromiseActorLogic<
+  CredentialsProviderOutput,
+  CredentialsProviderInput
+>;
+
 /** What the `relogin` actor is given. */
 export interface ReloginInput {
   /** Present when the policy asked the credentials provider first. */
@@ -157,9 +164,7 @@ function rejectsNotProvided<TOutput, TInput>(name: string) {
  */
 export function credentialsFrom(
   get: (input: CredentialsProviderInput) => Promise<Credentials | undefined>,
-): ReturnType<
-  typeof fromPromise<CredentialsProviderOutput, CredentialsProviderInput>
-> {
+): CredentialsProviderLogic {
   return fromPromise<CredentialsProviderOutput, CredentialsProviderInput>(
     async ({ input }) => toSecret(await get(input)),
   );

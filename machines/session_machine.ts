@@ -25,6 +25,7 @@ import {
   setup,
   stateIn,
 } from "../deps.ts";
+import type { SnapshotFrom } from "./_xstate_types.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import {
@@ -377,28 +378,10 @@ const sessionDelays: Record<
   reloginDelay: ({ context }) => context.recovery.reloginDelayMs,
 };
 
-/**
- * The session supervisor. Start it with `START`; stop with `CLOSE`; `RESET`
- * is the only way out of a fatal gateway. Input: {@link SessionInput} (every
- * knob optional). Actors to provide: `link`, `initConnect`, `getGlobalState`,
- * `keepAlive`, `closeLink`, `requestVerificationCode`,
- * `submitVerificationCode`, `codeProvider`, `credentialsProvider`, `relogin`
- * (see `session_actors.ts`).
- *
- * @example
- * ```ts
- * import { createActor } from "npm:xstate@5.33.3";
- * import { sessionMachine } from "./session_machine.ts";
- * const session = createActor(
- *   sessionMachine.provide({ actors: {} }), // real actors from the client
- *   { input: { reconnectCapMs: 30_000 } },
- * );
- * session.on("fatal", ({ reason }) => console.error("OpenD:", reason));
- * session.start();
- * session.send({ type: "START" });
- * ```
- */
-export const sessionMachine = setup({
+// Exported (hidden from the docs) only so the public constant below can
+// carry an explicit type: XState's inferred machine type is too long to spell.
+/** @ignore */
+export const sessionMachineDefinition = setup({
   types: {
     context: {} as SessionContext,
     events: {} as SessionEvent,
@@ -1317,3 +1300,32 @@ export const sessionMachine = setup({
     },
   },
 });
+
+/** The type of {@link sessionMachine}. */
+export type SessionMachine = typeof sessionMachineDefinition;
+
+/**
+ * The session supervisor. Start it with `START`; stop with `CLOSE`; `RESET`
+ * is the only way out of a fatal gateway. Input: {@link SessionInput} (every
+ * knob optional). Actors to provide: `link`, `initConnect`, `getGlobalState`,
+ * `keepAlive`, `closeLink`, `requestVerificationCode`,
+ * `submitVerificationCode`, `codeProvider`, `credentialsProvider`, `relogin`
+ * (see `session_actors.ts`).
+ *
+ * @example
+ * ```ts
+ * import { createActor } from "npm:xstate@5.33.3";
+ * import { sessionMachine } from "./session_machine.ts";
+ * const session = createActor(
+ *   sessionMachine.provide({ actors: {} }), // real actors from the client
+ *   { input: { reconnectCapMs: 30_000 } },
+ * );
+ * session.on("fatal", ({ reason }) => console.error("OpenD:", reason));
+ * session.start();
+ * session.send({ type: "START" });
+ * ```
+ */
+export const sessionMachine: SessionMachine = sessionMachineDefinition;
+
+/** A snapshot of {@link sessionMachine}. */
+export type SessionSnapshot = SnapshotFrom<SessionMachine>;

@@ -1,0 +1,19 @@
+/**
+ * XState types this module's public API mentions, re-exported at the version
+ * it uses. Hidden from the generated docs (`@ignore`): they are XState's, and
+ * documented there.
+ * @module
+ */
+import type {
+  PromiseActorLogic as XStatePromiseActorLogic,
+  SnapshotFrom as XStateSnapshotFrom,
+} from "../deps.ts";
+
+/** @ignore */
+export type PromiseActorLogic<TOutput, TInput> = XStatePromiseActorLogic<
+  TOutput,
+  TInput
+>;
+
+/** @ignore */
+export type SnapshotFrom<T> = XStateSnapshotFrom<T>;
