@@ -6,6 +6,8 @@
  *   bodies, protobuf and JSON messages, the General Definitions;
  * - pure XState v5 statecharts (`machines/`): OpenD's program status, the
  *   session supervisor, the GtwEvent reaction policy table, diagrams;
+ * - a real client (`client/`): one call connects to OpenD over TCP and keeps
+ *   it useful, unattended (keep-alive, reconnect, codes, relogin);
  * - a scriptable OpenD simulator speaking the real protocol on loopback
  *   (`sim/`), to test bots without a broker account.
  *
@@ -25,3 +27,4 @@
 export * from "./codec/mod.ts";
 export * from "./machines/mod.ts";
 export * from "./sim/mod.ts";
+export * from "./client/mod.ts";

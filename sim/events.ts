@@ -187,7 +187,16 @@ function clock(time: number): string {
   }`;
 }
 
-function describe(e: SimEvent): string {
+/**
+ * What happened, in one line, without the time stamp.
+ *
+ * @example
+ * ```ts
+ * import { describeSimEvent } from "./events.ts";
+ * describeSimEvent({ type: "restarting", downMs: 6000, seq: 1, time: 0 }); // "OpenD going down for 6000 ms"
+ * ```
+ */
+export function describeSimEvent(e: SimEvent): string {
   switch (e.type) {
     case "listening":
       return `listening: api ${e.hostname}:${e.port}${
@@ -293,7 +302,7 @@ function describe(e: SimEvent): string {
  * ```
  */
 export function formatSimEvent(event: SimEvent): string {
-  return `${clock(event.time)} ${describe(event)}`;
+  return `${clock(event.time)} ${describeSimEvent(event)}`;
 }
 
 /** A GtwEvent push, as the log names it. */

@@ -32,6 +32,7 @@ export {
   type WaitForOptions,
 } from "./simulator.ts";
 export {
+  describeSimEvent,
   formatSimEvent,
   type RefuseMode,
   type SimCodeType,

@@ -1,0 +1,552 @@
+/**
+ * The wire side of a client: the current connection, serial numbers,
+ * requests matched by (protoID, serialNo), pushes to subscribers, and the
+ * order in which all of it reaches the supervisor and user code.
+ *
+ * Two orders are kept:
+ * - **Supervisor order.** A response to one of the supervisor's requests
+ *   settles its actor's promise on the read path; XState turns that into a
+ *   done event a microtask later. A Notify that arrived after that response
+ *   (even in the same chunk) is held until the done event was processed, so
+ *   the supervisor sees them in wire order (a GetGlobalState answer never
+ *   overrides a newer status push).
+ * - **User order.** Responses to user requests and pushes for subscribers go
+ *   through one {@link _DeliveryQueue}, in arrival order.
+ * @module
+ */
+import {
+  type C2SOf,
+  type CodecError,
+  createAesCipher,
+  type DecodedPacket,
+  decodeNotification,
+  decodeResponse,
+  encodePacket,
+  encodeRequest,
+  type MessageProtoId,
+  PacketEncAlgo,
+  ProtoId,
+  type RequestProtoId,
+  RetType,
+  type RsaKey,
+  type S2COf,
+} from "../codec/mod.ts";
+import { type LinkEvent, redactSecrets } from "../machines/mod.ts";
+import { ClientError, ClientErrorCode } from "./client_error.ts";
+import { _Connection, type _InitInfo, type _Pending } from "./_connection.ts";
+import { _DeliveryQueue } from "./_delivery_queue.ts";
+import { _SerialCounter } from "./_serial.ts";
+import type { HandlerErrorContext } from "./options.ts";
+
+/** A packet as it arrived: the raw decrypted body and its header fields. */
+export interface RawPacket {
+  /** The protocol ID. */
+  readonly protoId: number;
+  /** 0 protobuf, 1 JSON. */
+  readonly protoFmt: number;
+  /** The header's serial number. */
+  readonly serialNo: number;
+  /** The decrypted body, untouched. */
+  readonly body: Uint8Array;
+}
+
+/** A push as `onPush` handlers get it. */
+export type PushPacket = RawPacket;
+
+/**
+ * An `onPush` handler. It may return a promise: the next response or push is
+ * delivered once it settles.
+ */
+export type PushHandler = (push: PushPacket) => void | Promise<void>;
+
+/** What the wire needs from the client's options. */
+export interface _WireOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly rsa: RsaKey | undefined;
+  /** -1 none, 0 FTAES_ECB, 2 AES_CBC. */
+  readonly packetEncAlgo: number;
+  readonly maxBodyBytes: number;
+  readonly report: (error: unknown, context: HandlerErrorContext) => void;
+  /** Whether the client is closing (in-flight requests then reject CLOSED). */
+  readonly closing: () => boolean;
+}
+
+/** How a request settles. */
+export interface _SendOptions {
+  readonly timeoutMs: number;
+  /**
+   * `user`: an arrived response settles through the delivery queue.
+   * `supervisor`: it settles on the read path, and Notify events behind it
+   * wait until the supervisor processed it.
+   */
+  readonly for: "user" | "supervisor";
+  readonly signal?: AbortSignal;
+}
+
+type SendBack = (event: LinkEvent) => void;
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+/** `error`'s message, for people. */
+export function _messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** See the module doc. */
+export class _Wire {
+  readonly #o: _WireOptions;
+  readonly #serial = new _SerialCounter();
+  readonly #queue: _DeliveryQueue;
+  readonly #push = new Map<number | "*", Set<PushHandler>>();
+  readonly #sockets = new Set<Promise<void>>();
+  #conn: _Connection | undefined;
+  #connSeq = 0;
+  // Supervisor responses settled but maybe not yet processed, and the Notify
+  // events waiting behind them.
+  #holds = 0;
+  #held: { sendBack: SendBack; event: LinkEvent }[] = [];
+
+  constructor(options: _WireOptions) {
+    this.#o = options;
+    this.#queue = new _DeliveryQueue((error) =>
+      options.report(error, { source: "push" })
+    );
+  }
+
+  /** The current connection, whatever its state. */
+  get connection(): _Connection | undefined {
+    return this.#conn;
+  }
+
+  /** Deliveries waiting on the queue. */
+  get queued(): number {
+    return this.#queue.pending;
+  }
+
+  /** Registers a socket's close, for {@link closeAll}. */
+  track(closed: Promise<void>): void {
+    this.#sockets.add(closed);
+    void closed.then(() => this.#sockets.delete(closed));
+  }
+
+  // ------------------------------------------------------------ links
+
+  /** Opens a connection reporting to `sendBack` (the `link` actor's). */
+  openLink(sendBack: SendBack): _Connection | undefined {
+    const id = ++this.#connSeq;
+    let conn: _Connection;
+    try {
+      conn = new _Connection(id, {
+        host: this.#o.host,
+        port: this.#o.port,
+        rsa: this.#o.rsa,
+        maxBodyBytes: this.#o.maxBodyBytes,
+      }, {
+        onUp: () => sendBack({ type: "LINK_UP" }),
+        onBytes: (byteLength) =>
+          sendBack({ type: "BYTES_RECEIVED", byteLength }),
+        onPacket: (packet) => this.#onPacket(conn, packet, sendBack),
+        onDown: (reason) => {
+          if (this.#conn === conn) this.#conn = undefined;
+          sendBack({ type: "LINK_DOWN", reason });
+        },
+      });
+    } catch (error) {
+      const reason = `could not connect: ${_messageOf(error)}`;
+      queueMicrotask(() => sendBack({ type: "LINK_DOWN", reason }));
+      return undefined;
+    }
+    this.track(conn.closed);
+    this.#conn = conn;
+    return conn;
+  }
+
+  /** Lets go of `conn` (the `link` actor stopped). */
+  releaseLink(conn: _Connection, reason: string): void {
+    conn.detach();
+    conn.destroy(reason);
+    if (this.#conn === conn) this.#conn = undefined;
+  }
+
+  /**
+   * Closes the current connection, stops deliveries (responses that arrived
+   * still settle), and resolves once every tracked socket is closed.
+   */
+  async closeAll(reason: string): Promise<void> {
+    this.#conn?.destroy(reason);
+    this.#conn = undefined;
+    this.#queue.close();
+    this.#held = [];
+    while (this.#sockets.size > 0) await Promise.all([...this.#sockets]);
+  }
+
+  /** Applies InitConnect's response on the read path: AES from the next packet on. */
+  applyInit(
+    conn: _Connection,
+    s2c: S2COf<typeof ProtoId.InitConnect>,
+  ): _InitInfo {
+    let encryption: _InitInfo["encryption"] = "none";
+    if (this.#o.rsa !== undefined && this.#o.packetEncAlgo !== -1) {
+      // As the official SDK: an IV means AES-CBC, none means FTAES_ECB.
+      const cbc = typeof s2c.aesCBCiv === "string" && s2c.aesCBCiv !== "";
+      try {
+        conn.crypto.setAes(createAesCipher({
+          algo: cbc ? PacketEncAlgo.AES_CBC : PacketEncAlgo.FTAES_ECB,
+          key: s2c.connAESKey,
+          ...(cbc ? { iv: s2c.aesCBCiv } : {}),
+        }));
+      } catch (error) {
+        throw new ClientError(
+          ClientErrorCode.Protocol,
+          `InitConnect: unusable AES key or IV: ${_messageOf(error)}`,
+          { protoId: ProtoId.InitConnect, cause: error },
+        );
+      }
+      encryption = cbc ? "AES_CBC" : "FTAES_ECB";
+    }
+    const info: _InitInfo = {
+      connId: String(s2c.connID),
+      loginUserId: String(s2c.loginUserID),
+      serverVer: s2c.serverVer,
+      keepAliveIntervalS: s2c.keepAliveInterval,
+      encryption,
+    };
+    conn.info = info;
+    conn.state = "initialized";
+    return info;
+  }
+
+  // ------------------------------------------------------------ pushes
+
+  /** Subscribes `handler` to pushes of `protoId` (or every one with "*"). */
+  onPush(protoId: number | "*", handler: PushHandler): () => void {
+    let set = this.#push.get(protoId);
+    if (set === undefined) {
+      set = new Set();
+      this.#push.set(protoId, set);
+    }
+    // A wrapper, so the same function subscribed twice is delivered twice.
+    const entry: PushHandler = (push) => handler(push);
+    set.add(entry);
+    return () => {
+      set.delete(entry);
+      if (set.size === 0 && this.#push.get(protoId) === set) {
+        this.#push.delete(protoId);
+      }
+    };
+  }
+
+  #onPacket(conn: _Connection, packet: DecodedPacket, sendBack: SendBack) {
+    if (packet.protoId === ProtoId.Notify) {
+      try {
+        this.#toSupervisor(sendBack, {
+          type: "NOTIFICATION",
+          notification: decodeNotification(packet.body, packet.protoFmt),
+        });
+      } catch { /* an unreadable Notify: subscribers still get the bytes */ }
+    }
+    // As the official SDK: nothing is delivered before InitConnect completed.
+    if (conn.state !== "initialized") return;
+    if (this.#handlersFor(packet.protoId).length === 0) return;
+    const push: PushPacket = {
+      protoId: packet.protoId,
+      protoFmt: packet.protoFmt,
+      serialNo: packet.serialNo,
+      body: packet.body,
+    };
+    this.#queue.push({ run: () => this.#deliver(push) });
+  }
+
+  #toSupervisor(sendBack: SendBack, event: LinkEvent): void {
+    if (this.#holds > 0) this.#held.push({ sendBack, event });
+    else sendBack(event);
+  }
+
+  /**
+   * Holds Notify events until `settled`'s callbacks registered before this
+   * call (XState's, which turn it into a done event) have run.
+   */
+  #holdBehind(settled: Promise<unknown>): void {
+    this.#holds++;
+    const release = () => {
+      this.#holds--;
+      if (this.#holds > 0) return;
+      const held = this.#held;
+      this.#held = [];
+      for (const { sendBack, event } of held) sendBack(event);
+    };
+    settled.then(release, release);
+  }
+
+  #handlersFor(protoId: number): PushHandler[] {
+    const exact = this.#push.get(protoId);
+    const any = this.#push.get("*");
+    if (exact === undefined && any === undefined) return [];
+    return [...exact ?? [], ...any ?? []];
+  }
+
+  /** Runs the handlers in order; returns a promise only if one is async. */
+  #deliver(push: PushPacket): unknown {
+    const handlers = this.#handlersFor(push.protoId);
+    for (let i = 0; i < handlers.length; i++) {
+      let result: unknown;
+      try {
+        result = handlers[i](push);
+      } catch (error) {
+        this.#o.report(error, { source: "push", protoId: push.protoId });
+        continue;
+      }
+      if (isPromiseLike(result)) {
+        return this.#deliverRest(result, handlers.slice(i + 1), push);
+      }
+    }
+    return undefined;
+  }
+
+  async #deliverRest(
+    first: PromiseLike<unknown>,
+    rest: PushHandler[],
+    push: PushPacket,
+  ): Promise<void> {
+    const context = { source: "push" as const, protoId: push.protoId };
+    try {
+      await first;
+    } catch (error) {
+      this.#o.report(error, context);
+    }
+    for (const handler of rest) {
+      if (this.#o.closing()) return;
+      try {
+        await handler(push);
+      } catch (error) {
+        this.#o.report(error, context);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ requests
+
+  /** The typed S2C of a response, or the ClientError it amounts to. */
+  typedResponse<P extends MessageProtoId>(
+    protoId: P,
+    packet: DecodedPacket,
+  ): S2COf<P> {
+    const { serialNo } = packet;
+    let response;
+    try {
+      response = decodeResponse(protoId, packet.body, packet.protoFmt);
+    } catch (error) {
+      throw new ClientError(
+        ClientErrorCode.Protocol,
+        `protoID ${protoId} #${serialNo}: unreadable response: ${
+          _messageOf(error)
+        }`,
+        { protoId, serialNo, cause: error },
+      );
+    }
+    if (response.retType !== RetType.Succeed) {
+      const retMsg = response.retMsg === undefined
+        ? undefined
+        : redactSecrets(response.retMsg);
+      throw new ClientError(
+        ClientErrorCode.RequestFailed,
+        `protoID ${protoId} #${serialNo} failed: retType ${response.retType}${
+          retMsg ? `, ${retMsg}` : ""
+        }${response.errCode ? ` (errCode ${response.errCode})` : ""}`,
+        {
+          protoId,
+          serialNo,
+          retType: response.retType,
+          ...(retMsg === undefined ? {} : { retMsg }),
+          ...(response.errCode === undefined
+            ? {}
+            : { errCode: response.errCode }),
+        },
+      );
+    }
+    if (response.s2c === undefined) {
+      if (protoId === ProtoId.Verification) return {} as S2COf<P>;
+      throw new ClientError(
+        ClientErrorCode.Protocol,
+        `protoID ${protoId} #${serialNo}: a successful response without s2c`,
+        { protoId, serialNo },
+      );
+    }
+    return response.s2c;
+  }
+
+  /**
+   * A supervisor request on `conn`, settling with `output(s2c)` computed on
+   * the read path. Returns the very promise the caller must hand to XState
+   * (no `async` wrapper: see {@link _Wire} on supervisor order).
+   */
+  supervisorRequest<P extends RequestProtoId, T>(
+    conn: _Connection | undefined,
+    protoId: P,
+    c2s: C2SOf<P>,
+    protoFmt: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+    output: (s2c: S2COf<P>, packet: DecodedPacket) => T,
+  ): Promise<T> {
+    if (conn === undefined || conn.state === "closed") {
+      return Promise.reject(
+        new ClientError(
+          ClientErrorCode.NotConnected,
+          `not connected to OpenD for protoID ${protoId}`,
+          { protoId },
+        ),
+      );
+    }
+    let body: Uint8Array;
+    try {
+      body = encodeRequest(protoId, c2s, protoFmt);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(
+      conn,
+      protoId,
+      protoFmt,
+      body,
+      (packet) => output(this.typedResponse(protoId, packet), packet),
+      { timeoutMs, for: "supervisor", signal },
+    );
+  }
+
+  /** Sends one request on `conn`; see {@link _SendOptions}. */
+  send<T>(
+    conn: _Connection,
+    protoId: number,
+    protoFmt: number,
+    body: Uint8Array,
+    decode: (packet: DecodedPacket) => T,
+    how: _SendOptions,
+  ): Promise<T> {
+    const serialNo = this.#serial.next();
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePacket({ protoId, protoFmt, serialNo, body }, conn.crypto);
+    } catch (error) {
+      return Promise.reject(
+        new ClientError(
+          ClientErrorCode.InvalidArgument,
+          `protoID ${protoId}: the packet cannot be encoded: ${
+            _messageOf(error)
+          }`,
+          { protoId, serialNo, cause: error },
+        ),
+      );
+    }
+    // `promise` is read only later, on the read path (see #holdBehind).
+    const promise: Promise<T> = new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const { signal } = how;
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const fail = (error: ClientError) => {
+        done();
+        reject(error);
+      };
+      const arrived = (settle: () => void) => {
+        done();
+        if (how.for === "user") {
+          this.#queue.push({ run: settle, settle });
+        } else {
+          settle();
+          this.#holdBehind(promise);
+        }
+      };
+      const onAbort = () => {
+        conn.forget(protoId, serialNo);
+        fail(
+          new ClientError(
+            ClientErrorCode.Closed,
+            `protoID ${protoId} #${serialNo}: abandoned`,
+            { protoId, serialNo },
+          ),
+        );
+      };
+      const pending: _Pending = {
+        protoId,
+        serialNo,
+        onResponse: (packet) => {
+          let value: T;
+          try {
+            value = decode(packet);
+          } catch (error) {
+            const failure = error instanceof ClientError
+              ? error
+              : new ClientError(
+                ClientErrorCode.Protocol,
+                `protoID ${protoId} #${serialNo}: ${_messageOf(error)}`,
+                { protoId, serialNo, cause: error },
+              );
+            arrived(() => reject(failure));
+            return;
+          }
+          arrived(() => resolve(value));
+        },
+        onUnreadable: (error: CodecError) => {
+          const hint = protoId === ProtoId.InitConnect && conn.crypto.hasRsa
+            ? " (is the RSA key the one OpenD has?)"
+            : "";
+          const failure = new ClientError(
+            ClientErrorCode.Protocol,
+            `protoID ${protoId} #${serialNo}: the response could not be read (${error.code}): ${error.message}${hint}`,
+            { protoId, serialNo, cause: error },
+          );
+          arrived(() => reject(failure));
+        },
+        onDisconnect: (reason) => {
+          fail(
+            this.#o.closing()
+              ? new ClientError(
+                ClientErrorCode.Closed,
+                `protoID ${protoId} #${serialNo}: the client closed`,
+                { protoId, serialNo },
+              )
+              : new ClientError(
+                ClientErrorCode.Disconnected,
+                `protoID ${protoId} #${serialNo}: the link to OpenD dropped while it was in flight: ${reason}`,
+                { protoId, serialNo },
+              ),
+          );
+        },
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      conn.register(pending);
+      if (!conn.write(bytes)) {
+        conn.forget(protoId, serialNo);
+        return fail(
+          new ClientError(
+            ClientErrorCode.Disconnected,
+            `protoID ${protoId} #${serialNo}: the link to OpenD is closed`,
+            { protoId, serialNo },
+          ),
+        );
+      }
+      timer = setTimeout(() => {
+        timer = undefined;
+        conn.forget(protoId, serialNo);
+        fail(
+          new ClientError(
+            ClientErrorCode.Timeout,
+            `protoID ${protoId} #${serialNo}: no response within ${how.timeoutMs} ms`,
+            { protoId, serialNo },
+          ),
+        );
+      }, how.timeoutMs);
+    });
+    return promise;
+  }
+}

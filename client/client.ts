@@ -1,0 +1,732 @@
+/**
+ * The OpenD client: the session supervisor (`machines/`) run with real
+ * implementations of its actors over the wire protocol (`codec/`).
+ *
+ * ## Delivery order
+ *
+ * Everything that arrives from OpenD goes through one read path per
+ * connection, synchronously, packet by packet:
+ *
+ * 1. every chunk tells the supervisor bytes arrived (`BYTES_RECEIVED`);
+ * 2. responses to the supervisor's own requests (InitConnect, GetGlobalState,
+ *    KeepAlive, Verification) are handled at once: InitConnect's response
+ *    switches the connection to AES before the next packet is decrypted;
+ * 3. Notify (1003) is decoded and given to the supervisor (`NOTIFICATION`),
+ *    in wire order with those responses;
+ * 4. responses to user requests and pushes for `onPush` subscribers (quote,
+ *    trade, Notify too) are put, in arrival order, on one ordered queue.
+ *
+ * The queue delivers one item at a time, in a microtask after the read path.
+ * It awaits a handler that returns a promise before delivering the next
+ * item, and after settling a response it lets the code awaiting that
+ * response run (up to its own next `await`) first. So user code sees
+ * responses and pushes in the order they arrived, and a slow (async) push
+ * handler delays only what is behind it on the queue: never keep-alives,
+ * never the supervisor's own requests, never reconnects. Failures that are
+ * not arrivals (TIMEOUT, DISCONNECTED, CLOSED) settle at once, so a request
+ * is never left hanging behind a stuck handler.
+ * @module
+ */
+import { createActor } from "../deps.ts";
+import type { Actor } from "./_xstate_types.ts";
+import {
+  type C2SOf,
+  type DecodedPacket,
+  encodeRequest,
+  isMessageProtoId,
+  ProtoFmt,
+  ProtoId,
+  type RequestProtoId,
+  type S2COf,
+} from "../codec/mod.ts";
+import {
+  describeSession,
+  redactSecrets,
+  type SessionEmitted,
+  type SessionMachine,
+  sessionMachine,
+  type SessionSnapshot,
+  type SessionSummary,
+} from "../machines/mod.ts";
+import { ClientError, ClientErrorCode } from "./client_error.ts";
+import { _OpsClient } from "./_ops_client.ts";
+import { _sessionActors } from "./_session_actors.ts";
+import {
+  _messageOf,
+  _Wire,
+  type PushHandler,
+  type RawPacket,
+} from "./_wire.ts";
+import type { OpsCommand } from "./ops_command.ts";
+import {
+  type _ResolvedOptions,
+  _resolveOptions,
+  type HandlerErrorContext,
+  type OpenDClientOptions,
+} from "./options.ts";
+
+export type { PushHandler, PushPacket, RawPacket } from "./_wire.ts";
+
+/**
+ * The supervisor actor the client runs: an XState `Actor` of the session
+ * machine (its snapshots are `SessionSnapshot`).
+ */
+export type SessionActor = Actor<SessionMachine>;
+/** The `type` of an event the supervisor emits. */
+export type SessionEventType = SessionEmitted["type"];
+/** The emitted event of one `type`. */
+export type SessionEventOf<T extends SessionEventType> = Extract<
+  SessionEmitted,
+  { type: T }
+>;
+
+/** Options of {@link OpenDClient.request}. */
+export interface RequestOptions {
+  /** Reject with TIMEOUT after this long (default: the client's, 12000 ms). */
+  readonly timeoutMs?: number;
+  /** Body format of this request (default: the client's `protoFmt`). */
+  readonly protoFmt?: 0 | 1;
+}
+
+/** What the current connection was granted by InitConnect. */
+export interface ConnectionInfo {
+  /** Numbers this client's connections (1, 2, ...). */
+  readonly seq: number;
+  /** OpenD's connID for this connection. */
+  readonly connId: string;
+  /** The logged-in user's ID. */
+  readonly loginUserId: string;
+  /** OpenD's version. */
+  readonly serverVer: number;
+  /** Seconds; KeepAlive goes out every 4/5 of it. */
+  readonly keepAliveIntervalS: number;
+  /** Body encryption after InitConnect. */
+  readonly encryption: "none" | "FTAES_ECB" | "AES_CBC";
+}
+
+/** Options of {@link OpenDClient.ops}. */
+export interface OpsOptions {
+  /** Abandons the command (its rate-limit slot stays spent once written). */
+  readonly signal?: AbortSignal;
+}
+
+type Waiter = { check(): boolean };
+
+function defaultHandlerError(error: unknown, context: HandlerErrorContext) {
+  const where = context.source === "push"
+    ? `an onPush(${context.protoId}) handler`
+    : context.source === "event"
+    ? `an on("${context.type}") handler`
+    : "a subscribe listener";
+  console.error(`opend-machine: ${where} threw:`, error);
+}
+
+function sameSummary(a: SessionSummary, b: SessionSummary): boolean {
+  for (const key of Object.keys(a) as (keyof SessionSummary)[]) {
+    if (key !== "tags" && a[key] !== b[key]) return false;
+  }
+  return a.tags.join() === b.tags.join();
+}
+
+/**
+ * A client for one OpenD: it connects, keeps the connection alive, follows
+ * OpenD's status and recovers the login as the policy says, all unattended.
+ * Create it with {@link createOpenDClient}; always {@link close} it (or
+ * `await using`).
+ */
+export class OpenDClient implements AsyncDisposable {
+  /** The supervisor (XState actor), for inspection and advanced use. */
+  readonly actor: SessionActor;
+
+  readonly #o: _ResolvedOptions;
+  readonly #onHandlerError: (error: unknown, c: HandlerErrorContext) => void;
+  readonly #wire: _Wire;
+  readonly #ops: _OpsClient;
+  readonly #waiters = new Set<Waiter>();
+  #state: "idle" | "started" | "closing" | "closed" = "idle";
+  #closing: Promise<void> | undefined;
+  #failure: ClientError | undefined;
+
+  /** Use {@link createOpenDClient}. */
+  constructor(options: OpenDClientOptions = {}) {
+    this.#o = _resolveOptions(options);
+    this.#onHandlerError = options.onHandlerError ?? defaultHandlerError;
+    const closing = () => this.closed;
+    this.#wire = new _Wire({
+      host: this.#o.host,
+      port: this.#o.port,
+      rsa: this.#o.rsa,
+      packetEncAlgo: this.#o.packetEncAlgo,
+      maxBodyBytes: this.#o.maxBodyBytes,
+      report: (error, context) => this.#report(error, context),
+      closing,
+    });
+    this.#ops = new _OpsClient({
+      host: this.#o.opsHost,
+      port: this.#o.opsPort,
+      timeoutMs: this.#o.opsTimeoutMs,
+      track: (closed) => this.#wire.track(closed),
+      closing,
+    });
+    const machine = sessionMachine.provide({
+      actors: _sessionActors({
+        wire: this.#wire,
+        ops: this.#ops,
+        options: this.#o,
+        closing,
+        codeProvider: options.codeProvider,
+        credentialsProvider: options.credentialsProvider,
+      }),
+    });
+    this.actor = createActor(machine, {
+      input: this.#o.session,
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
+    // Always an error listener: without one XState rethrows in a timer.
+    this.actor.subscribe({
+      error: (error) => this.#onSupervisorError(error),
+    });
+    if (this.#o.autoStart) this.start();
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** Where the client connects: `host:port`. */
+  get address(): string {
+    return `${this.#o.host}:${this.#o.port}`;
+  }
+
+  /** What the current connection was granted, once InitConnect succeeded. */
+  get connection(): ConnectionInfo | undefined {
+    const conn = this.#wire.connection;
+    if (conn === undefined || conn.state !== "initialized" || !conn.info) {
+      return undefined;
+    }
+    return { seq: conn.id, ...conn.info };
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#state === "closing" || this.#state === "closed";
+  }
+
+  /** The supervisor's snapshot. */
+  getSnapshot(): SessionSnapshot {
+    return this.actor.getSnapshot();
+  }
+
+  /**
+   * A flat summary of the supervisor: link phase, OpenD's status, recovery,
+   * whether requests can go through (`ready`), reasons.
+   *
+   * @example
+   * ```ts
+   * import { createOpenDClient } from "./mod.ts";
+   * const client = createOpenDClient({ autoStart: false });
+   * client.describe().link; // "idle"
+   * await client.close();
+   * ```
+   */
+  describe(): SessionSummary {
+    return describeSession(this.actor.getSnapshot());
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /**
+   * Starts connecting (done by {@link createOpenDClient} unless `autoStart`
+   * is false). Also restarts after the supervisor stopped because reconnect
+   * attempts ran out. Throws ClientError CLOSED after {@link close}.
+   */
+  start(): void {
+    if (this.closed) {
+      throw new ClientError(ClientErrorCode.Closed, "the client is closed");
+    }
+    if (this.#failure) throw this.#failure;
+    if (this.#state === "idle") {
+      this.#state = "started";
+      this.actor.start();
+    }
+    this.actor.send({ type: "START" });
+  }
+
+  /**
+   * Forgets what was learned and leaves a fatal state (once the cause was
+   * fixed, for example OpenD upgraded), then connects again.
+   */
+  reset(): void {
+    if (this.closed || this.#state !== "started") return;
+    this.actor.send({ type: "RESET" });
+    this.actor.send({ type: "START" });
+  }
+
+  /**
+   * Closes gracefully: the supervisor closes the link (a half-close, bounded
+   * by `closeTimeoutMs`) and stops; when the promise resolves every socket
+   * is closed and every timer cleared. Requests in flight reject with
+   * CLOSED; a push handler still running is not waited for. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** `await using client = createOpenDClient(...)` closes it at scope end. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Resolves once the client is ready: online and OpenD Ready. Rejects with
+   * ClientError TIMEOUT after `timeoutMs` (if given), STOPPED when the
+   * supervisor stops (fatal gateway, reconnects exhausted), CLOSED on close.
+   *
+   * @example
+   * ```ts
+   * import { createOpenDClient } from "./mod.ts";
+   * const client = createOpenDClient({ port: 11111 });
+   * try {
+   *   await client.whenReady(30_000);
+   * } finally {
+   *   await client.close();
+   * }
+   * ```
+   */
+  whenReady(timeoutMs?: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let unsubscribe = () => {};
+      const waiter: Waiter = {
+        check: () => {
+          const outcome = this.#readiness();
+          if (outcome === undefined) return false;
+          this.#waiters.delete(waiter);
+          if (timer !== undefined) clearTimeout(timer);
+          unsubscribe();
+          if (outcome === true) resolve();
+          else reject(outcome);
+          return true;
+        },
+      };
+      if (waiter.check()) return;
+      this.#waiters.add(waiter);
+      const sub = this.actor.subscribe({
+        next: () => void waiter.check(),
+        error: () => void waiter.check(),
+      });
+      unsubscribe = () => sub.unsubscribe();
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.#waiters.delete(waiter);
+          unsubscribe();
+          const s = this.describe();
+          reject(
+            new ClientError(
+              ClientErrorCode.Timeout,
+              `not ready after ${timeoutMs} ms (link ${s.link}, OpenD ${s.gateway}${
+                s.lastReason ? `, last: ${s.lastReason}` : ""
+              })`,
+            ),
+          );
+        }, timeoutMs);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------ events
+
+  /**
+   * Calls `handler` for every event of `type` the supervisor emits (`ready`,
+   * `lost`, `reconnecting`, `stopped`, `closed`, `needsCode`, `needsPerson`,
+   * `gaveUp`, `fatal`, `notification`), or for all of them with `"*"`.
+   * Returns the unsubscribe function. Handlers run synchronously with the
+   * supervisor; what they throw goes to `onHandlerError`.
+   *
+   * @example
+   * ```ts
+   * import { createOpenDClient } from "./mod.ts";
+   * const client = createOpenDClient({ autoStart: false });
+   * const off = client.on("lost", ({ reason }) => console.log("lost:", reason));
+   * off();
+   * await client.close();
+   * ```
+   */
+  on<T extends SessionEventType>(
+    type: T,
+    handler: (event: SessionEventOf<T>) => void,
+  ): () => void;
+  /** Every emitted event. */
+  on(type: "*", handler: (event: SessionEmitted) => void): () => void;
+  on(type: string, handler: (event: never) => void): () => void {
+    const sub = this.actor.on(type as SessionEventType, (event) => {
+      try {
+        (handler as (event: SessionEmitted) => void)(event as SessionEmitted);
+      } catch (error) {
+        this.#report(error, { source: "event", type: event.type });
+      }
+    });
+    return () => sub.unsubscribe();
+  }
+
+  /**
+   * Calls `listener` with the {@link describe} summary now and whenever it
+   * changes (not on every snapshot: received bytes alone change nothing).
+   * Returns the unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * import { createOpenDClient } from "./mod.ts";
+   * const client = createOpenDClient({ autoStart: false });
+   * const off = client.subscribe(({ link, gateway, ready }) =>
+   *   console.log(`link ${link}, OpenD ${gateway}${ready ? ", ready" : ""}`)
+   * );
+   * off();
+   * await client.close();
+   * ```
+   */
+  subscribe(
+    listener: (summary: SessionSummary, snapshot: SessionSnapshot) => void,
+  ): () => void {
+    let last = this.describe();
+    const call = (summary: SessionSummary, snapshot: SessionSnapshot) => {
+      try {
+        listener(summary, snapshot);
+      } catch (error) {
+        this.#report(error, { source: "subscribe" });
+      }
+    };
+    call(last, this.actor.getSnapshot());
+    const sub = this.actor.subscribe({
+      next: (snapshot) => {
+        const summary = describeSession(snapshot);
+        if (sameSummary(last, summary)) return;
+        last = summary;
+        call(summary, snapshot);
+      },
+      error: () => {},
+    });
+    return () => sub.unsubscribe();
+  }
+
+  /**
+   * Subscribes to pushes of one protoID (for example 3005 basic quotes, 2208
+   * order updates, 1003 Notify), or of every protoID with `"*"`. Handlers get
+   * the raw decrypted body, untouched, in arrival order with responses; see
+   * the module doc. Returns the unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * import { createOpenDClient } from "./mod.ts";
+   * const client = createOpenDClient({ autoStart: false });
+   * const off = client.onPush(3005, ({ body, protoFmt }) => {
+   *   console.log("basic quote push", body.length, protoFmt);
+   * });
+   * off();
+   * await client.close();
+   * ```
+   */
+  onPush(protoId: number | "*", handler: PushHandler): () => void {
+    if (
+      protoId !== "*" &&
+      (!Number.isInteger(protoId) || protoId < 0 || protoId > 0xffffffff)
+    ) {
+      throw new ClientError(
+        ClientErrorCode.InvalidArgument,
+        `onPush: protoId must be a u32 or "*", got ${String(protoId)}`,
+      );
+    }
+    if (typeof handler !== "function") {
+      throw new ClientError(
+        ClientErrorCode.InvalidArgument,
+        "onPush: handler must be a function",
+      );
+    }
+    return this.#wire.onPush(protoId, handler);
+  }
+
+  /**
+   * Gives the code a person typed to the supervisor, when it is asking for
+   * one (after `needsCode`). Returns whether it was taken.
+   */
+  submitCode(code: string): boolean {
+    if (this.#state !== "started" || typeof code !== "string") return false;
+    const event = { type: "SUBMIT_CODE" as const, code };
+    if (!this.actor.getSnapshot().can(event)) return false;
+    this.actor.send(event);
+    return true;
+  }
+
+  // ------------------------------------------------------------ requests
+
+  /**
+   * Sends a request on the current connection and resolves with its
+   * response, matched by (protoID, serialNo).
+   *
+   * - Known protocols (GetGlobalState 1002, KeepAlive 1004, Verification
+   *   1006): pass the C2S object, get the S2C object; a response with
+   *   `retType` other than 0 rejects with REQUEST_FAILED.
+   * - Any protoID: pass the body bytes (protobuf or JSON as `protoFmt` says),
+   *   get the raw response packet; reading its `retType` is up to you.
+   *
+   * Rejects with {@link ClientError}: NOT_CONNECTED (no initialized
+   * connection; see {@link whenReady}), TIMEOUT, DISCONNECTED (the link
+   * dropped first), CLOSED, REQUEST_FAILED, PROTOCOL, INVALID_ARGUMENT.
+   *
+   * @example
+   * ```ts
+   * import { createOpenDClient } from "./mod.ts";
+   * await using client = createOpenDClient({ port: 11111 });
+   * await client.whenReady(30_000);
+   * const state = await client.request(1002, { userID: "0" });
+   * console.log(state.programStatus?.type, state.qotLogined);
+   * const raw = await client.request(3004, new Uint8Array([10, 0]), { timeoutMs: 5000 });
+   * console.log(raw.body.length);
+   * ```
+   */
+  request<P extends RequestProtoId>(
+    protoId: P,
+    c2s: C2SOf<P>,
+    options?: RequestOptions,
+  ): Promise<S2COf<P>>;
+  /** Any protoID, raw body in, raw response out. */
+  request(
+    protoId: number,
+    body: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<RawPacket>;
+  request(
+    protoId: number,
+    message: unknown,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
+    try {
+      return this.#request(protoId, message, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends one command to OpenD's operations port and resolves with its reply
+   * line. Only the commands of `OPS_COMMANDS` exist (never `exit`), and
+   * OpenD's documented rate limits are enforced before anything is sent.
+   * Rejects with ClientError OPS_FAILED (no ops port configured, refused,
+   * unreachable; the reply is in the message, passwords redacted),
+   * RATE_LIMITED, TIMEOUT, INVALID_ARGUMENT or CLOSED.
+   *
+   * @example
+   * ```ts
+   * import { createOpenDClient } from "./mod.ts";
+   * await using client = createOpenDClient({ opsPort: 22222 });
+   * await client.ops({ command: "request_highest_quote_right" });
+   * ```
+   */
+  ops(command: OpsCommand, options: OpsOptions = {}): Promise<string> {
+    return this.#ops.send(command, options.signal);
+  }
+
+  // ------------------------------------------------------------ inspection
+
+  /** A one-line summary; never a secret. */
+  toString(): string {
+    const s = this.describe();
+    return `OpenDClient { ${this.address}, link: ${s.link}, gateway: ${s.gateway}, ready: ${s.ready}${
+      this.closed ? ", closed" : ""
+    } }`;
+  }
+
+  /** JSON form: the address and the summary. */
+  toJSON(): { address: string; closed: boolean } & SessionSummary {
+    return { address: this.address, closed: this.closed, ...this.describe() };
+  }
+
+  /** Deno's inspect form: see {@link toString}. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** Node's inspect form: see {@link toString}. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #report(error: unknown, context: HandlerErrorContext): void {
+    try {
+      this.#onHandlerError(error, context);
+    } catch { /* the reporter's own failure */ }
+  }
+
+  /** `true` ready, an error to reject with, or `undefined`: wait. */
+  #readiness(): true | ClientError | undefined {
+    if (this.closed) {
+      return new ClientError(ClientErrorCode.Closed, "the client is closed");
+    }
+    if (this.#failure) return this.#failure;
+    const s = this.describe();
+    if (s.ready) return true;
+    if (s.link === "stopped") {
+      return new ClientError(
+        ClientErrorCode.Stopped,
+        `the supervisor stopped: ${
+          s.fatalReason ?? s.stoppedReason ?? "unknown"
+        }`,
+      );
+    }
+    return undefined;
+  }
+
+  #onSupervisorError(error: unknown): void {
+    this.#failure = new ClientError(
+      ClientErrorCode.Stopped,
+      `the session supervisor failed: ${redactSecrets(_messageOf(error))}`,
+      { cause: error },
+    );
+    this.#wire.connection?.destroy("the session supervisor failed");
+    for (const waiter of [...this.#waiters]) waiter.check();
+  }
+
+  async #shutdown(): Promise<void> {
+    const started = this.#state === "started";
+    this.#state = "closing";
+    for (const waiter of [...this.#waiters]) waiter.check();
+    if (started && this.actor.getSnapshot().status === "active") {
+      this.actor.send({ type: "CLOSE" });
+      await this.#linkClosed(this.#o.sessionOptions.closeTimeoutMs + 500);
+    }
+    this.actor.stop();
+    this.#ops.abortAll();
+    await this.#wire.closeAll("closed by the client");
+    this.#state = "closed";
+  }
+
+  /** Resolves when the link region is closed (or stopped), or after `ms`. */
+  #linkClosed(ms: number): Promise<void> {
+    const done = () => {
+      const snapshot = this.actor.getSnapshot();
+      const link = (snapshot.value as { link?: unknown }).link;
+      return link === "closed" || link === "stopped" ||
+        snapshot.status !== "active";
+    };
+    if (done()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      const sub = this.actor.subscribe({
+        next: () => {
+          if (done()) finish();
+        },
+        error: finish,
+        complete: finish,
+      });
+    });
+  }
+
+  #request(
+    protoId: number,
+    message: unknown,
+    options: RequestOptions,
+  ): Promise<unknown> {
+    const invalid = (text: string, cause?: unknown) =>
+      new ClientError(
+        ClientErrorCode.InvalidArgument,
+        text,
+        cause === undefined ? { protoId } : { protoId, cause },
+      );
+    if (this.closed) {
+      throw new ClientError(ClientErrorCode.Closed, "the client is closed", {
+        protoId,
+      });
+    }
+    if (!Number.isInteger(protoId) || protoId < 0 || protoId > 0xffffffff) {
+      throw invalid(`protoId must be a u32, got ${String(protoId)}`);
+    }
+    if (protoId === ProtoId.InitConnect) {
+      throw invalid(
+        "InitConnect (1001) is the client's own: it sets the connection's keys",
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.#o.requestTimeoutMs;
+    if (!(typeof timeoutMs === "number" && timeoutMs > 0)) {
+      throw invalid("timeoutMs must be a number > 0");
+    }
+    const fmt = options.protoFmt ?? this.#o.protoFmt;
+    if (fmt !== ProtoFmt.Protobuf && fmt !== ProtoFmt.Json) {
+      throw invalid("protoFmt must be 0 (protobuf) or 1 (JSON)");
+    }
+    let body: Uint8Array;
+    let decode: (packet: DecodedPacket) => unknown;
+    if (message instanceof Uint8Array) {
+      body = message;
+      decode = (p) => ({
+        protoId: p.protoId,
+        protoFmt: p.protoFmt,
+        serialNo: p.serialNo,
+        body: p.body,
+      } satisfies RawPacket);
+    } else if (isMessageProtoId(protoId) && protoId !== ProtoId.Notify) {
+      try {
+        body = encodeRequest(
+          protoId as RequestProtoId,
+          message as C2SOf<RequestProtoId>,
+          fmt,
+        );
+      } catch (error) {
+        throw invalid(
+          `protoID ${protoId}: the request cannot be encoded: ${
+            _messageOf(error)
+          }`,
+          error,
+        );
+      }
+      decode = (p) => this.#wire.typedResponse(protoId, p);
+    } else {
+      throw invalid(
+        `protoID ${protoId} has no typed message in this module: pass the body as a Uint8Array`,
+      );
+    }
+    const conn = this.#wire.connection;
+    if (conn === undefined || conn.state !== "initialized") {
+      throw new ClientError(
+        ClientErrorCode.NotConnected,
+        `not connected to OpenD (link ${this.describe().link})`,
+        { protoId },
+      );
+    }
+    return this.#wire.send(conn, protoId, fmt, body, decode, {
+      timeoutMs,
+      for: "user",
+    });
+  }
+}
+
+/**
+ * Creates a client for one OpenD and (unless `autoStart: false`) starts
+ * connecting. Throws ClientError INVALID_ARGUMENT for bad options (an
+ * unusable RSA key, a bad port, a nonsensical knob).
+ *
+ * @example
+ * ```ts
+ * import { createOpenDClient } from "./mod.ts";
+ * await using client = createOpenDClient({
+ *   port: 11111,
+ *   opsPort: 22222,
+ *   codeProvider: ({ kind }) => prompt(`${kind} code:`) ?? "",
+ *   credentialsProvider: () => ({ password: Deno.env.get("OPEND_PASSWORD") ?? "" }),
+ * });
+ * client.on("needsPerson", ({ reason }) => console.warn(reason));
+ * client.on("fatal", ({ reason }) => console.error(reason));
+ * await client.whenReady(60_000);
+ * client.onPush(3005, ({ body }) => console.log("quote", body.length));
+ * ```
+ */
+export function createOpenDClient(
+  options: OpenDClientOptions = {},
+): OpenDClient {
+  return new OpenDClient(options);
+}

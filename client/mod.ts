@@ -1,0 +1,58 @@
+/**
+ * The OpenD client: one call connects to OpenD and runs the session
+ * supervisor over real sockets (`node:net`, so it runs in Deno and Node):
+ * InitConnect (RSA, then AES-CBC or FTAES_ECB as negotiated),
+ * GetGlobalState, KeepAlive, Verification, relogin through the operations
+ * port, reconnects with backoff; plus request/response by serialNo and push
+ * subscriptions, delivered in arrival order.
+ *
+ * @example
+ * ```ts
+ * import { createOpenDClient } from "./mod.ts";
+ * await using client = createOpenDClient({ host: "127.0.0.1", port: 11111, opsPort: 22222 });
+ * client.on("needsCode", ({ kind }) => console.log(`OpenD needs a ${kind} code`));
+ * client.on("fatal", ({ reason }) => console.error("OpenD:", reason));
+ * await client.whenReady(60_000);
+ * const state = await client.request(1002, { userID: "0" });
+ * console.log(state.programStatus, client.describe());
+ * ```
+ * @module
+ */
+export {
+  type ConnectionInfo,
+  createOpenDClient,
+  OpenDClient,
+  type OpsOptions,
+  type PushHandler,
+  type PushPacket,
+  type RawPacket,
+  type RequestOptions,
+  type SessionActor,
+  type SessionEventOf,
+  type SessionEventType,
+} from "./client.ts";
+export {
+  ClientError,
+  ClientErrorCode,
+  type ClientErrorDetails,
+  isClientError,
+} from "./client_error.ts";
+export {
+  type CodeProvider,
+  type CodeRequest,
+  type CredentialsProvider,
+  type CredentialsRequest,
+  type HandlerErrorContext,
+  type InspectionEventLike,
+  type OpenDClientOptions,
+  type PacketEncAlgoOption,
+  type ReconnectOptions,
+} from "./options.ts";
+export type { Actor } from "./_xstate_types.ts";
+export {
+  describeOpsCommand,
+  formatOpsCommand,
+  OPS_COMMANDS,
+  type OpsCommand,
+  type OpsCommandName,
+} from "./ops_command.ts";

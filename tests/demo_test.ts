@@ -1,0 +1,42 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { runDemo } from "../cli/demo.ts";
+
+Deno.test("the demo plays kicked out, relogin, phone code, restart and backoff, and ends Ready", async () => {
+  const lines: string[] = [];
+  const result = await runDemo({
+    write: (line) => lines.push(line),
+    color: false,
+  });
+  assert(result.endedReady);
+  assertEquals(result.connections, 3);
+  assertEquals(result.codeRequests, 1, "one SMS, not a storm of them");
+  assertEquals(result.relogins, 1);
+  assertEquals(result.exitSent, false);
+  assertEquals(result.reconnectDelaysMs, [1_000, 1_000, 2_000, 4_000]);
+  const text = lines.join("\n");
+  assertStringIncludes(
+    text,
+    'GtwEvent KickedOut "Account logged in on another device"',
+  );
+  assertStringIncludes(text, "person  types 246810");
+  assertStringIncludes(text, "gateway -> NeedPhoneVerifyCode");
+  assertStringIncludes(text, "reconnecting in 4 s (attempt 3)");
+  assert(!text.includes("\x1b["), "no colour when asked for none");
+  assert(result.elapsedMs < 60_000);
+});
+
+Deno.test("deno task demo prints no colour when piped", async () => {
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      new URL("../cli/demo.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  assertEquals(code, 0);
+  assert(!text.includes("\x1b["));
+  assertStringIncludes(text, "exit never sent to OpenD");
+});
