@@ -297,19 +297,18 @@ module.exports = function defineCases(loaded) {
           host: sim.address.hostname,
           port: sim.address.port,
           rsaPrivateKey: pem,
-          packetEncAlgo: need("PacketEncAlgo").AES_CBC,
+          packetEncAlgo: "aes_cbc",
         });
-        if (typeof client.start === "function") await client.start();
+        await client.whenReady(10_000);
         const init = await sim.waitFor("initConnect", undefined, {
           since,
           timeoutMs: 10_000,
         });
         assert.equal(init.encryption, "AES_CBC");
-        await sim.waitFor(
-          "request",
-          (e) => e.conn === init.conn && e.protoId === 1002,
-          { since, timeoutMs: 10_000 },
-        );
+        assert.equal(client.describe().gateway, "Ready");
+        const state = await client.request(1002, { userID: "0" });
+        assert.equal(state.programStatus.type, 10);
+        assert.equal(state.connID, init.connId);
       } finally {
         if (client !== undefined) await client.close();
         await sim.close();

@@ -229,11 +229,12 @@ if (startSimulator === undefined || createOpenDClient === undefined) {
       host: sim.address.hostname,
       port: sim.address.port,
       rsaPrivateKey: pem,
-      packetEncAlgo: need("PacketEncAlgo").AES_CBC,
+      packetEncAlgo: "aes_cbc",
     });
-    if (typeof client.start === "function") await client.start();
+    await client.whenReady(10000);
     const init = await sim.waitFor("initConnect", undefined, { since, timeoutMs: 10000 });
-    await sim.waitFor("request", (e: Any) => e.conn === init.conn && e.protoId === 1002, { since, timeoutMs: 10000 });
+    const state = await client.request(1002, { userID: "0" });
+    if (state.programStatus?.type !== 10) throw new Error("GetGlobalState did not report Ready");
     clientSession = {
       encryption: init.encryption,
       requests: sim.events
