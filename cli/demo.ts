@@ -17,10 +17,10 @@ import {
   GtwEventType,
   type OpenDClient,
   type OpenDSimulator,
-  type SessionEmitted,
   type SimEvent,
   startSimulator,
 } from "../mod.ts";
+import { createTimeline, followClient, wantsColor } from "./_timeline.ts";
 
 const PHONE_CODE = "246810";
 
@@ -52,18 +52,6 @@ export interface DemoResult {
   endedReady: boolean;
 }
 
-type Tone = "story" | "opend" | "client" | "state" | "person" | "good" | "bad";
-
-const COLORS: Record<Tone, string> = {
-  story: "\x1b[1m",
-  opend: "\x1b[36m",
-  client: "\x1b[35m",
-  state: "\x1b[33m",
-  person: "\x1b[32m",
-  good: "\x1b[1;32m",
-  bad: "\x1b[1;31m",
-};
-
 // The simulated OpenD's side of the story, as the timeline tells it; request
 // and connection chatter is left out.
 const OPEND_EVENTS = new Set<SimEvent["type"]>([
@@ -94,21 +82,10 @@ const OPEND_EVENTS = new Set<SimEvent["type"]>([
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const write = options.write ?? ((line: string) => console.log(line));
-  const color = options.color ?? (Deno.stdout.isTerminal() && !Deno.noColor);
   const scale = options.timeScale ?? 1;
   const started = performance.now();
-  const paint = (tone: Tone, text: string) =>
-    color ? `${COLORS[tone]}${text}\x1b[0m` : text;
-  const say = (who: string, tone: Tone, text: string) => {
-    const at = ((performance.now() - started) / 1000).toFixed(3).padStart(7);
-    write(
-      `${paint("state", `+${at}s`)}  ${paint(tone, who.padEnd(7))} ${text}`,
-    );
-  };
-  const chapter = (text: string) => {
-    write("");
-    write(paint("story", `== ${text}`));
-  };
+  const timeline = createTimeline(write, options.color ?? wantsColor());
+  const { chapter, paint, say } = timeline;
   const pause = (ms: number) =>
     new Promise((resolve) => setTimeout(resolve, ms * scale));
 
@@ -183,28 +160,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         return PHONE_CODE;
       },
     });
-    const summary = { link: "", gateway: "" };
-    client.subscribe(() => {
-      const now = client!.describe();
-      if (now.link !== summary.link) say("link", "state", `-> ${now.link}`);
-      if (now.gateway !== summary.gateway) {
-        say("gateway", "state", `-> ${now.gateway}`);
-      }
-      summary.link = now.link;
-      summary.gateway = now.gateway;
-    });
-    client.on("*", (event: SessionEmitted) => {
-      if (event.type === "notification") return; // OpenD's side already says it
-      if (event.type === "reconnecting") {
-        result.reconnectDelaysMs.push(event.delayMs);
-      }
-      const tone: Tone = event.type === "ready"
-        ? "good"
-        : event.type === "fatal"
-        ? "bad"
-        : "client";
-      say("client", tone, describeEmitted(event));
-    });
+    followClient(client, timeline);
+    client.on(
+      "reconnecting",
+      (event) => result.reconnectDelaysMs.push(event.delayMs),
+    );
 
     chapter("1. Start: connect, InitConnect (RSA), GetGlobalState, Ready");
     client.start();
@@ -248,33 +208,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       }, exit never sent to OpenD.`,
   );
   return result;
-}
-
-function describeEmitted(event: SessionEmitted): string {
-  switch (event.type) {
-    case "ready":
-      return `ready (connID ${event.connId ?? "?"})`;
-    case "lost":
-      return `link lost: ${event.reason}`;
-    case "reconnecting":
-      return `reconnecting in ${
-        event.delayMs / 1000
-      } s (attempt ${event.attempt})`;
-    case "needsCode":
-      return `needs a ${event.kind} code (${event.reason})`;
-    case "needsPerson":
-      return `needs a person: ${event.reason}`;
-    case "gaveUp":
-      return `gave up: ${event.reason}`;
-    case "fatal":
-      return `fatal: ${event.reason}`;
-    case "stopped":
-      return `stopped: ${event.reason}`;
-    case "closed":
-      return "closed";
-    case "notification":
-      return event.notification.kind;
-  }
 }
 
 if (import.meta.main) {

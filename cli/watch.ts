@@ -1,0 +1,162 @@
+/**
+ * `deno task watch --host H --port P [--ops-port N] [--rsa PEM_FILE]`:
+ * connects to a real OpenD and shows its live status as a timeline, asking
+ * on the terminal for a verification code when OpenD needs one.
+ *
+ * The login password for a relogin (after LoginPwdChanged, say) is read from
+ * the environment variable named by `--password-env` (default
+ * `OPEND_LOGIN_PWD`), never from the command line, and never printed.
+ * Ctrl+C closes the connection gracefully.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { createOpenDClient, type OpenDClient } from "../mod.ts";
+import { createTimeline, followClient, wantsColor } from "./_timeline.ts";
+
+const USAGE = `Usage: deno task watch [--host H] [--port P] [options]
+Connects to OpenD and shows its live status; asks here for verification codes.
+  --host H              OpenD's host (default 127.0.0.1)
+  --port P              OpenD's API port (default 11111)
+  --ops-port N          OpenD's operations (telnet) port, for relogin without a person
+  --rsa PEM_FILE        the RSA private key configured in OpenD (encrypts the session)
+  --algo MODE           aes_cbc | ftaes_ecb | none (default aes_cbc with --rsa)
+  --json                protobuf JSON bodies instead of protobuf
+  --picture-path PATH   where OpenD saves the picture code (shown when one is needed)
+  --password-env NAME   environment variable holding the login password (default OPEND_LOGIN_PWD)
+  --notifications       also print every OpenD notification
+Type a code and Enter at any time to submit it; Ctrl+C to quit.`;
+
+/** Reads lines from a byte stream, one at a time, without blocking timers. */
+async function* lines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, newline).replace(/\r$/, "");
+      buffered = buffered.slice(newline + 1);
+    }
+  }
+  if (buffered !== "") yield buffered;
+}
+
+/** Runs the command line; resolves to the exit status. */
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "11111" },
+        "ops-port": { type: "string" },
+        rsa: { type: "string" },
+        algo: { type: "string" },
+        json: { type: "boolean", default: false },
+        "picture-path": { type: "string" },
+        "password-env": { type: "string", default: "OPEND_LOGIN_PWD" },
+        notifications: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  const opsPort = values["ops-port"] === undefined
+    ? undefined
+    : Number(values["ops-port"]);
+  if (
+    !Number.isInteger(port) ||
+    (opsPort !== undefined && !Number.isInteger(opsPort))
+  ) {
+    console.error(`--port and --ops-port take a port number\n\n${USAGE}`);
+    return 2;
+  }
+  const algo = values.algo;
+  if (algo !== undefined && !["aes_cbc", "ftaes_ecb", "none"].includes(algo)) {
+    console.error(`--algo must be aes_cbc, ftaes_ecb or none\n\n${USAGE}`);
+    return 2;
+  }
+
+  const timeline = createTimeline((line) => console.log(line), wantsColor());
+  let client: OpenDClient;
+  try {
+    const rsaPrivateKey = values.rsa === undefined
+      ? undefined
+      : await Deno.readTextFile(values.rsa);
+    const passwordEnv = values["password-env"];
+    client = createOpenDClient({
+      host: values.host,
+      port,
+      opsPort,
+      rsaPrivateKey,
+      packetEncAlgo: algo as "aes_cbc" | "ftaes_ecb" | "none" | undefined,
+      protoFmt: values.json ? 1 : 0,
+      picturePath: values["picture-path"],
+      autoStart: false,
+      credentialsProvider: ({ reason }) => {
+        const password = Deno.env.get(passwordEnv);
+        timeline.say(
+          "you",
+          password ? "person" : "bad",
+          password
+            ? `relogin (${reason}) with the password from $${passwordEnv}`
+            : `relogin needed (${reason}), but $${passwordEnv} is not set`,
+        );
+        return password ? { password } : undefined;
+      },
+    });
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+
+  followClient(client, timeline, { notifications: values.notifications });
+  client.on("needsCode", ({ kind, picturePath, attempt }) => {
+    const where = picturePath ? ` (picture saved at ${picturePath})` : "";
+    timeline.say(
+      "you",
+      "person",
+      `OpenD needs a ${kind} code${where}, attempt ${attempt}: type it and press Enter`,
+    );
+  });
+
+  // Codes typed at any time go to the supervisor; reading stdin never blocks
+  // the event loop, so keep-alives go on while a person types.
+  const typing = (async () => {
+    for await (const line of lines(Deno.stdin.readable)) {
+      const code = line.trim();
+      if (code === "") continue;
+      if (client.submitCode(code)) {
+        timeline.say("you", "person", "code submitted");
+      } else timeline.say("you", "person", "no code is needed right now");
+    }
+  })().catch(() => {});
+
+  const stop = Promise.withResolvers<void>();
+  const onSignal = () => stop.resolve();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  client.on("fatal", () => stop.resolve());
+
+  timeline.say("watch", "story", `connecting to OpenD at ${client.address}`);
+  client.start();
+  await stop.promise;
+  // The signal listeners stay: a second Ctrl+C while closing must not kill
+  // the process before the socket is closed.
+  const fatal = client.describe().fatal;
+  await client.close();
+  void typing;
+  return fatal ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,143 @@
+import { assert, assertEquals } from "@std/assert";
+import { GtwEventType, startSimulator } from "../mod.ts";
+
+/** Spawns `watch` and collects its output lines; `waitFor` resolves on the first line matching. */
+function spawnWatch(args: string[], env: Record<string, string> = {}) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      new URL("../cli/watch.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).spawn();
+  const output: string[] = [];
+  const waiters: Array<
+    { test: (line: string) => boolean; resolve: (line: string) => void }
+  > = [];
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of child.stdout) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        output.push(line);
+        for (const waiter of waiters.splice(0)) {
+          if (waiter.test(line)) waiter.resolve(line);
+          else waiters.push(waiter);
+        }
+      }
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  return {
+    output,
+    waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+      const seen = output.find((line) => pattern.test(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no line matching ${pattern} in:\n${output.join("\n")}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({
+          test: (line) => pattern.test(line),
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+      });
+    },
+    type: (text: string) => writer.write(new TextEncoder().encode(text)),
+    async stop({ kill = true }: { kill?: boolean } = {}) {
+      if (kill) child.kill("SIGTERM");
+      const status = await child.status;
+      await writer.close().catch(() => {});
+      await reading;
+      return { code: status.code, stderr: await stderr };
+    },
+  };
+}
+
+Deno.test("watch shows OpenD's status, asks for a phone code on the terminal, and submits what is typed", async () => {
+  await using sim = await startSimulator({
+    port: 0,
+    opsPort: false,
+    phoneCode: "135790",
+    loginDelayMs: 50,
+  });
+  const watch = spawnWatch(["--port", String(sim.address.port)]);
+  try {
+    await watch.waitFor(/gateway -> Ready/);
+    sim.requireVerification("phone");
+    await watch.waitFor(/OpenD needs a phone code.*type it and press Enter/);
+    await watch.type("135790\n");
+    await watch.waitFor(/code submitted/);
+    await sim.waitFor("codeAccepted", undefined, { timeoutMs: 10_000 });
+    await watch.waitFor(/client +ready/);
+  } finally {
+    const { code, stderr } = await watch.stop();
+    assertEquals(code, 0, stderr);
+  }
+  assert(!watch.output.join("\n").includes("135790\n"));
+});
+
+Deno.test("watch relogs in with the password from the environment after LoginPwdChanged, never printing it", async () => {
+  await using sim = await startSimulator({
+    port: 0,
+    opsPort: 0,
+    loginDelayMs: 50,
+  });
+  const watch = spawnWatch(
+    [
+      "--port",
+      String(sim.address.port),
+      "--ops-port",
+      String(sim.address.opsPort),
+    ],
+    { OPEND_LOGIN_PWD: "s3cret-new-password" },
+  );
+  try {
+    await watch.waitFor(/gateway -> Ready/);
+    sim.setAccount({ password: "s3cret-new-password" });
+    sim.forceLogout(GtwEventType.LoginPwdChanged, "login password changed");
+    await watch.waitFor(/with the password from \$OPEND_LOGIN_PWD/);
+    await sim.waitFor("relogin", (e) => e.ok, { timeoutMs: 10_000 });
+    await watch.waitFor(/client +ready/);
+  } finally {
+    const { code, stderr } = await watch.stop();
+    assertEquals(code, 0, stderr);
+    assert(!stderr.includes("s3cret-new-password"));
+  }
+  assert(!watch.output.join("\n").includes("s3cret-new-password"));
+});
+
+Deno.test("watch exits 1 when OpenD reports a fatal event (BanLogin)", async () => {
+  await using sim = await startSimulator({
+    port: 0,
+    opsPort: false,
+    loginDelayMs: 50,
+  });
+  const watch = spawnWatch(["--port", String(sim.address.port)]);
+  await watch.waitFor(/gateway -> Ready/);
+  sim.pushGtwEvent(GtwEventType.BanLogin, "account banned");
+  await watch.waitFor(/fatal/);
+  const { code, stderr } = await watch.stop({ kill: false });
+  assertEquals(code, 1, `${stderr}\n${watch.output.join("\n")}`);
+});
