@@ -284,7 +284,10 @@ export class OpenDClient implements AsyncDisposable {
    * @example
    * ```ts
    * import { createOpenDClient } from "./mod.ts";
-   * const client = createOpenDClient({ port: 11111 });
+   * import { startSimulator } from "../sim/mod.ts";
+   * // A simulated OpenD stands in for the real one (127.0.0.1:11111).
+   * await using sim = await startSimulator({ port: 0, opsPort: false });
+   * const client = createOpenDClient({ port: sim.address.port });
    * try {
    *   await client.whenReady(30_000);
    * } finally {
@@ -475,7 +478,10 @@ export class OpenDClient implements AsyncDisposable {
    * @example
    * ```ts
    * import { createOpenDClient } from "./mod.ts";
-   * await using client = createOpenDClient({ port: 11111 });
+   * import { startSimulator } from "../sim/mod.ts";
+   * // A simulated OpenD stands in for the real one (127.0.0.1:11111).
+   * await using sim = await startSimulator({ port: 0, opsPort: false });
+   * await using client = createOpenDClient({ port: sim.address.port });
    * await client.whenReady(30_000);
    * const state = await client.request(1002, { userID: "0" });
    * console.log(state.programStatus?.type, state.qotLogined);
@@ -517,8 +523,12 @@ export class OpenDClient implements AsyncDisposable {
    * @example
    * ```ts
    * import { createOpenDClient } from "./mod.ts";
-   * await using client = createOpenDClient({ opsPort: 22222 });
-   * await client.ops({ command: "request_highest_quote_right" });
+   * import { startSimulator } from "../sim/mod.ts";
+   * // A simulated OpenD stands in for the real one (ops port 22222).
+   * await using sim = await startSimulator({ port: 0, opsPort: 0 });
+   * const { port, opsPort } = sim.address;
+   * await using client = createOpenDClient({ port, opsPort });
+   * await client.ops({ command: "request_highest_quote_right" }); // "request_highest_quote_right: OK, ..."
    * ```
    */
   ops(command: OpsCommand, options: OpsOptions = {}): Promise<string> {
@@ -713,9 +723,12 @@ export class OpenDClient implements AsyncDisposable {
  * @example
  * ```ts
  * import { createOpenDClient } from "./mod.ts";
+ * import { startSimulator } from "../sim/mod.ts";
+ * // A simulated OpenD stands in for the real one (ports 11111 and 22222).
+ * await using sim = await startSimulator({ port: 0, opsPort: 0 });
  * await using client = createOpenDClient({
- *   port: 11111,
- *   opsPort: 22222,
+ *   port: sim.address.port,
+ *   opsPort: sim.address.opsPort,
  *   codeProvider: ({ kind }) => prompt(`${kind} code:`) ?? "",
  *   credentialsProvider: () => ({ password: Deno.env.get("OPEND_PASSWORD") ?? "" }),
  * });

@@ -9,7 +9,11 @@
  * @example
  * ```ts
  * import { createOpenDClient } from "./mod.ts";
- * await using client = createOpenDClient({ host: "127.0.0.1", port: 11111, opsPort: 22222 });
+ * import { startSimulator } from "../sim/mod.ts";
+ * // A simulated OpenD stands in for the real one (ports 11111 and 22222).
+ * await using sim = await startSimulator({ port: 0, opsPort: 0 });
+ * const { port, opsPort } = sim.address;
+ * await using client = createOpenDClient({ host: "127.0.0.1", port, opsPort });
  * client.on("needsCode", ({ kind }) => console.log(`OpenD needs a ${kind} code`));
  * client.on("fatal", ({ reason }) => console.error("OpenD:", reason));
  * await client.whenReady(60_000);

@@ -13,7 +13,6 @@ import {
   resolveSessionOptions,
   type Secret,
   type SessionInput,
-  type sessionMachine,
   type SessionOptions,
 } from "../machines/mod.ts";
 import { ProtoFmt, RsaKey } from "../codec/mod.ts";
