@@ -7,7 +7,11 @@
 import { redactSecrets } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _sendOpsLine } from "./_ops_port.ts";
-import { _RateLimiter } from "./_rate_limiter.ts";
+import {
+  OPS_RATE_LIMITS,
+  type RateLimit,
+  SlidingWindowLimiter,
+} from "../codec/ops_rate_limits.ts";
 import {
   describeOpsCommand,
   formatOpsCommand,
@@ -15,17 +19,25 @@ import {
   type OpsCommandName,
 } from "./ops_command.ts";
 
-// OpenD's documented limits: req_phone_verify_code 1 per 60 s; input and
-// picture commands 10 per 60 s; relogin 10 per hour.
+// Which budget each command spends; commands sharing a budget share a limiter.
 const LIMITS: Readonly<
-  Record<OpsCommandName, { bucket: string; max: number; windowMs: number }>
+  Record<OpsCommandName, { bucket: string; limit?: RateLimit }>
 > = {
-  relogin: { bucket: "relogin", max: 10, windowMs: 3_600_000 },
-  req_phone_verify_code: { bucket: "phone", max: 1, windowMs: 60_000 },
-  input_phone_verify_code: { bucket: "input", max: 10, windowMs: 60_000 },
-  input_pic_verify_code: { bucket: "input", max: 10, windowMs: 60_000 },
-  req_pic_verify_code: { bucket: "picture", max: 10, windowMs: 60_000 },
-  request_highest_quote_right: { bucket: "", max: 0, windowMs: 0 },
+  relogin: { bucket: "relogin", limit: OPS_RATE_LIMITS.relogin },
+  req_phone_verify_code: {
+    bucket: "phone",
+    limit: OPS_RATE_LIMITS.phoneCodeRequest,
+  },
+  input_phone_verify_code: {
+    bucket: "input",
+    limit: OPS_RATE_LIMITS.codeInput,
+  },
+  input_pic_verify_code: { bucket: "input", limit: OPS_RATE_LIMITS.codeInput },
+  req_pic_verify_code: {
+    bucket: "picture",
+    limit: OPS_RATE_LIMITS.picCodeRequest,
+  },
+  request_highest_quote_right: { bucket: "" },
 };
 
 /** A reply that says the command failed (the simulator's and OpenD's words). */
@@ -45,7 +57,7 @@ export interface _OpsClientOptions {
 /** Sends commands; see the module doc. */
 export class _OpsClient {
   readonly #o: _OpsClientOptions;
-  readonly #limiters = new Map<string, _RateLimiter>();
+  readonly #limiters = new Map<string, SlidingWindowLimiter>();
   readonly #aborts = new Set<AbortController>();
 
   constructor(options: _OpsClientOptions) {
@@ -71,14 +83,14 @@ export class _OpsClient {
         `${shown}: no operations port configured (opsPort)`,
       );
     }
-    const limit = LIMITS[command.command];
-    let limiter: _RateLimiter | undefined;
+    const { bucket, limit } = LIMITS[command.command];
+    let limiter: SlidingWindowLimiter | undefined;
     const takenAt = Date.now();
-    if (limit.max > 0) {
-      limiter = this.#limiters.get(limit.bucket);
+    if (limit !== undefined) {
+      limiter = this.#limiters.get(bucket);
       if (limiter === undefined) {
-        limiter = new _RateLimiter(limit);
-        this.#limiters.set(limit.bucket, limiter);
+        limiter = new SlidingWindowLimiter(limit);
+        this.#limiters.set(bucket, limiter);
       }
       const verdict = limiter.take(takenAt);
       if (!verdict.ok) {

@@ -30,3 +30,4 @@ export * from "./rsa.ts";
 export * from "./messages.ts";
 export type * from "./system_notification.ts";
 export * from "./notify.ts";
+export * from "./ops_rate_limits.ts";

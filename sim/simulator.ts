@@ -68,7 +68,11 @@ import {
   _redactArgs,
   _safeCommandName,
 } from "./_ops_line.ts";
-import { _RateLimiter, type RateLimit } from "./_rate_limiter.ts";
+import {
+  OPS_RATE_LIMITS,
+  type RateLimit,
+  SlidingWindowLimiter,
+} from "../codec/ops_rate_limits.ts";
 import {
   _gtwEventDetail,
   formatSimEvent,
@@ -94,7 +98,7 @@ import {
   type ScenarioName,
 } from "./scenarios.ts";
 
-export type { RateLimit } from "./_rate_limiter.ts";
+export type { RateLimit } from "../codec/ops_rate_limits.ts";
 
 /** The rate limits the simulator enforces (OpenD's documented ones by default). */
 export interface SimRateLimits {
@@ -109,12 +113,7 @@ export interface SimRateLimits {
 }
 
 /** Defaults of {@link SimRateLimits}. */
-export const DEFAULT_RATE_LIMITS: Readonly<SimRateLimits> = Object.freeze({
-  phoneCodeRequest: { max: 1, windowMs: 60_000 },
-  picCodeRequest: { max: 10, windowMs: 60_000 },
-  codeInput: { max: 10, windowMs: 60_000 },
-  relogin: { max: 10, windowMs: 3_600_000 },
-});
+export const DEFAULT_RATE_LIMITS: Readonly<SimRateLimits> = OPS_RATE_LIMITS;
 
 /** Options of {@link startSimulator}. */
 export interface SimulatorOptions {
@@ -335,10 +334,10 @@ export class OpenDSimulator implements AsyncDisposable {
   readonly #log: ((line: string) => void) | undefined;
   readonly #maxEvents: number;
   readonly #limits: {
-    phone: _RateLimiter;
-    pic: _RateLimiter;
-    input: _RateLimiter;
-    relogin: _RateLimiter;
+    phone: SlidingWindowLimiter;
+    pic: SlidingWindowLimiter;
+    input: SlidingWindowLimiter;
+    relogin: SlidingWindowLimiter;
   };
 
   #port: number;
@@ -438,10 +437,10 @@ export class OpenDSimulator implements AsyncDisposable {
     this.#maxEvents = options.maxEvents ?? 10_000;
     const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
     this.#limits = {
-      phone: new _RateLimiter(limits.phoneCodeRequest),
-      pic: new _RateLimiter(limits.picCodeRequest),
-      input: new _RateLimiter(limits.codeInput),
-      relogin: new _RateLimiter(limits.relogin),
+      phone: new SlidingWindowLimiter(limits.phoneCodeRequest),
+      pic: new SlidingWindowLimiter(limits.picCodeRequest),
+      input: new SlidingWindowLimiter(limits.codeInput),
+      relogin: new SlidingWindowLimiter(limits.relogin),
     };
   }
 
