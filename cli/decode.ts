@@ -313,6 +313,17 @@ export async function main(args: string[]): Promise<number> {
     console.error(`--algo must be ftaes_ecb, aes_ecb or aes_cbc\n\n${USAGE}`);
     return 2;
   }
+  if (
+    algo !== undefined && values["aes-key"] === undefined &&
+    values.rsa === undefined
+  ) {
+    console.error(`--algo needs --aes-key or --rsa\n\n${USAGE}`);
+    return 2;
+  }
+  if (values["aes-iv"] !== undefined && values["aes-key"] === undefined) {
+    console.error(`--aes-iv needs --aes-key\n\n${USAGE}`);
+    return 2;
+  }
   const direction = values.direction ?? "auto";
   if (!["auto", "request", "response"].includes(direction)) {
     console.error(`--direction must be auto, request or response\n\n${USAGE}`);
@@ -364,6 +375,8 @@ export async function main(args: string[]): Promise<number> {
       await writeAll(encoder.encode(JSON.stringify(record) + "\n"));
     }
   } catch (error) {
+    // A reader that stopped early (`| head`) is not an error of ours.
+    if (error instanceof Deno.errors.BrokenPipe) return status;
     console.error(
       error instanceof CodecError ? error.message : (error as Error).message,
     );

@@ -24,6 +24,7 @@ Connects to OpenD and shows its live status; asks here for verification codes.
   --picture-path PATH   where OpenD saves the picture code (shown when one is needed)
   --password-env NAME   environment variable holding the login password (default OPEND_LOGIN_PWD)
   --notifications       also print every OpenD notification
+  --help                this text
 Type a code and Enter at any time to submit it; Ctrl+C to quit.`;
 
 /** Reads lines from a byte stream, one at a time, without blocking timers. */
@@ -74,16 +75,22 @@ export async function main(args: string[]): Promise<number> {
   const opsPort = values["ops-port"] === undefined
     ? undefined
     : Number(values["ops-port"]);
-  if (
-    !Number.isInteger(port) ||
-    (opsPort !== undefined && !Number.isInteger(opsPort))
-  ) {
-    console.error(`--port and --ops-port take a port number\n\n${USAGE}`);
+  const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+  if (!isPort(port) || (opsPort !== undefined && !isPort(opsPort))) {
+    console.error(
+      `--port and --ops-port take a port number (1 to 65535)\n\n${USAGE}`,
+    );
     return 2;
   }
   const algo = values.algo;
   if (algo !== undefined && !["aes_cbc", "ftaes_ecb", "none"].includes(algo)) {
     console.error(`--algo must be aes_cbc, ftaes_ecb or none\n\n${USAGE}`);
+    return 2;
+  }
+  if (algo !== undefined && algo !== "none" && values.rsa === undefined) {
+    console.error(
+      `--algo ${algo} needs --rsa: OpenD encrypts only with its RSA key\n\n${USAGE}`,
+    );
     return 2;
   }
 

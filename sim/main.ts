@@ -50,6 +50,7 @@ export const USAGE = `Usage: deno task sim [options]
   --phone-code C            phone verification code accepted (default 123456)
   --pic-code C              picture verification code accepted (default 1234)
   --login-password P        account password checked by relogin (never printed)
+  --login-password-env NAME the same, read from environment variable NAME (not visible in ps)
   --keep-alive-interval S   keepAliveInterval returned by InitConnect (default 10)
   --idle-timeout MS         drop API connections silent this long (default 30000)
   --login-delay MS          how long Loging lasts (default 200)
@@ -173,6 +174,17 @@ export function parseSimArgs(argv: readonly string[]): SimCliArgs {
           throw new Error("--login-password needs a value");
         }
         break;
+      case "--login-password-env": {
+        const name = value() ?? "";
+        const password = name === "" ? undefined : Deno.env.get(name);
+        if (password === undefined || password === "") {
+          throw new Error(
+            `--login-password-env: ${name || "(empty)"} is not set`,
+          );
+        }
+        options.loginPassword = password;
+        break;
+      }
       case "--keep-alive-interval":
         options.keepAliveInterval = number(flag, value(), 1);
         if (!Number.isInteger(options.keepAliveInterval)) {
@@ -186,8 +198,13 @@ export function parseSimArgs(argv: readonly string[]): SimCliArgs {
         options.loginDelayMs = number(flag, value());
         break;
       default:
-        // Never echo an argument: it might be a password given wrongly.
-        throw new Error(`unknown argument #${i + 1}; see --help`);
+        // Never echo a value: it might be a password given wrongly. A flag
+        // name (it starts with "--" and holds no "=") is safe to name.
+        throw new Error(
+          /^--[a-z-]+$/.test(flag)
+            ? `unknown option ${flag}; see --help`
+            : `unknown argument #${i + 1}; see --help`,
+        );
     }
   }
   return { options, help };
@@ -229,7 +246,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     },
   }).catch((error: Error & { code?: string }) => {
     process.stderr.write(
-      `OpenD simulator could not start: ${error.code ?? error.message}\n`,
+      `OpenD simulator could not start: ${
+        error.code ? `${error.code}: ${error.message}` : error.message
+      }\n`,
     );
     process.exitCode = 1;
     return undefined;

@@ -264,3 +264,39 @@ Deno.test("an unreadable RSA key exits 2 without printing the key", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--algo without a key, or --aes-iv without --aes-key, exits 2", async () => {
+  assertEquals((await runCli(["--algo", "aes_cbc"], exampleSession())).code, 2);
+  assertEquals(
+    (await runCli(["--aes-iv", EXAMPLE_AES.iv], exampleSession())).code,
+    2,
+  );
+});
+
+Deno.test("a reader that stops early (| head -1) is not an error: exit 0, nothing on stderr", async () => {
+  const one = exampleSession();
+  const many = new Uint8Array(one.length * 300);
+  for (let i = 0; i < 300; i++) many.set(one, i * one.length);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      new URL("../cli/decode.ts", import.meta.url).pathname,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const feeding = writer.write(many).then(() => writer.close()).catch(() => {});
+  const reader = child.stdout.getReader();
+  await reader.read();
+  await reader.cancel();
+  const [{ code }, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+  ]);
+  await feeding;
+  assertEquals(code, 0, stderr);
+  assertEquals(stderr, "");
+});

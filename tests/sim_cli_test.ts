@@ -242,3 +242,27 @@ Deno.test("sim CLI: argument parsing", () => {
     "cannot read",
   );
 });
+
+Deno.test("sim CLI: --login-password-env reads the password from the environment, and an unknown option is named", () => {
+  Deno.env.set("SIM_TEST_LOGIN_PWD", "from-the-env");
+  try {
+    assertEquals(
+      parseSimArgs(["--login-password-env", "SIM_TEST_LOGIN_PWD"]).options
+        .loginPassword,
+      "from-the-env",
+    );
+  } finally {
+    Deno.env.delete("SIM_TEST_LOGIN_PWD");
+  }
+  assertThrows(
+    () => parseSimArgs(["--login-password-env", "SIM_TEST_UNSET"]),
+    Error,
+    "is not set",
+  );
+  assertThrows(
+    () => parseSimArgs(["--bogus"]),
+    Error,
+    "unknown option --bogus",
+  );
+  assertThrows(() => parseSimArgs(["s3cret"]), Error, "unknown argument #1");
+});

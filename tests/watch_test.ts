@@ -141,3 +141,32 @@ Deno.test("watch exits 1 when OpenD reports a fatal event (BanLogin)", async () 
   const { code, stderr } = await watch.stop({ kill: false });
   assertEquals(code, 1, `${stderr}\n${watch.output.join("\n")}`);
 });
+
+Deno.test("watch names its own options in argument errors", async () => {
+  for (
+    const [args, message] of [
+      [["--port", "0"], "--port and --ops-port take a port number"],
+      [["--algo", "aes_cbc"], "--algo aes_cbc needs --rsa"],
+      [["--algo", "rot13"], "--algo must be aes_cbc, ftaes_ecb or none"],
+    ] as const
+  ) {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-env",
+        new URL("../cli/watch.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assertEquals(code, 2);
+    assert(
+      new TextDecoder().decode(stderr).startsWith(message),
+      new TextDecoder().decode(stderr),
+    );
+  }
+});
