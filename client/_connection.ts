@@ -14,6 +14,7 @@ import {
   PacketCrypto,
   type RsaKey,
 } from "../codec/mod.ts";
+import { _socketErrorText } from "./_socket_error.ts";
 
 /** A request waiting for its response on one connection. */
 export interface _Pending {
@@ -61,23 +62,6 @@ const FRAMING_ERRORS: ReadonlySet<string> = new Set([
   CodecErrorCode.UnsupportedVersion,
   CodecErrorCode.BodyTooLarge,
 ]);
-
-const SOCKET_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EPIPE: "broken pipe",
-  ETIMEDOUT: "connection timed out",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host lookup failed",
-};
-
-function socketErrorText(error: Error & { code?: string }): string {
-  const code = error.code;
-  if (code === undefined) return `socket error: ${error.message}`;
-  return `${SOCKET_ERRORS[code] ?? "socket error"} (${code})`;
-}
 
 function keyOf(protoId: number, serialNo: number): string {
   return `${protoId}:${serialNo}`;
@@ -141,7 +125,7 @@ export class _Connection {
       this.#remoteEnded = true;
     });
     socket.on("error", (error: Error & { code?: string }) => {
-      this.#reason ??= socketErrorText(error);
+      this.#reason ??= _socketErrorText(error);
     });
   }
 

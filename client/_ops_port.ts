@@ -7,6 +7,7 @@
 import { connect, type Socket } from "node:net";
 import type { Secret } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
+import { _socketErrorText } from "./_socket_error.ts";
 
 /** Where and how long. */
 export interface _OpsTarget {
@@ -30,10 +31,6 @@ function decodeReply(bytes: Uint8Array): string {
       return new TextDecoder().decode(bytes);
     }
   }
-}
-
-function socketErrorText(error: Error & { code?: string }): string {
-  return error.code ? `${error.code}` : error.message;
 }
 
 /**
@@ -97,7 +94,7 @@ export function _sendOpsLine(
     socket.on(
       "error",
       (error: Error & { code?: string }) =>
-        finish(failure(ClientErrorCode.OpsFailed, socketErrorText(error))),
+        finish(failure(ClientErrorCode.OpsFailed, _socketErrorText(error))),
     );
     socket.on("close", () => {
       const rest = chunks.length > 0

@@ -14,6 +14,7 @@ import { fromCallback, fromPromise } from "../deps.ts";
 import { ProtoId, VerificationOp, VerificationType } from "../codec/mod.ts";
 import {
   type CodeProviderInput,
+  type CodeProviderOutput,
   type ConnectionInput,
   type CredentialsProviderInput,
   type CredentialsProviderOutput,
@@ -25,6 +26,7 @@ import {
   type LinkInput,
   type ReloginInput,
   type RequestCodeInput,
+  type Secret,
   type SubmitCodeInput,
   toSecret,
 } from "../machines/mod.ts";
@@ -62,7 +64,7 @@ export function _sessionActors(
     kind: "phone" | "picture",
     op: number,
     signal: AbortSignal,
-    code?: string,
+    code?: Secret<string>,
   ) =>
     wire.supervisorRequest(
       initialized(),
@@ -72,7 +74,8 @@ export function _sessionActors(
           ? VerificationType.Picture
           : VerificationType.Phone,
         op,
-        ...(code === undefined ? {} : { code }),
+        // The code leaves its box only here, into the request's body.
+        ...(code === undefined ? {} : { code: code.reveal() }),
       },
       o.protoFmt,
       timeoutMs,
@@ -199,8 +202,11 @@ export function _sessionActors(
 
   const codeProvider = deps.codeProvider;
   if (codeProvider !== undefined) {
-    actors.codeProvider = fromPromise<string, CodeProviderInput>(
-      async ({ input, signal }) => await codeProvider({ ...input, signal }),
+    // Boxed at once: the code never reaches XState (done events, inspection)
+    // unboxed.
+    actors.codeProvider = fromPromise<CodeProviderOutput, CodeProviderInput>(
+      async ({ input, signal }) =>
+        toSecret(await codeProvider({ ...input, signal })),
     );
   }
   const credentialsProvider = deps.credentialsProvider;

@@ -11,7 +11,9 @@
  *   the supervisor sees them in wire order (a GetGlobalState answer never
  *   overrides a newer status push).
  * - **User order.** Responses to user requests and pushes for subscribers go
- *   through one {@link _DeliveryQueue}, in arrival order.
+ *   through one {@link _DeliveryQueue}, in arrival order. A user request's
+ *   timeout runs until its response is delivered from the queue, not just
+ *   until it arrived.
  * @module
  */
 import {
@@ -242,6 +244,10 @@ export class _Wire {
   }
 
   #onPacket(conn: _Connection, packet: DecodedPacket, sendBack: SendBack) {
+    // As the official SDK: nothing is delivered before InitConnect completed,
+    // not even Notify to the supervisor (a peer that has not answered
+    // InitConnect must not be able to ask for a code). Dropped unread.
+    if (conn.state !== "initialized") return;
     if (packet.protoId === ProtoId.Notify) {
       try {
         this.#toSupervisor(sendBack, {
@@ -250,8 +256,6 @@ export class _Wire {
         });
       } catch { /* an unreadable Notify: subscribers still get the bytes */ }
     }
-    // As the official SDK: nothing is delivered before InitConnect completed.
-    if (conn.state !== "initialized") return;
     if (this.#handlersFor(packet.protoId).length === 0) return;
     const push: PushPacket = {
       protoId: packet.protoId,
@@ -446,21 +450,38 @@ export class _Wire {
     // `promise` is read only later, on the read path (see #holdBehind).
     const promise: Promise<T> = new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      // Set once the promise is settled (or about to be): later settles are
+      // no-ops.
+      let finished = false;
+      // The response arrived and waits on the delivery queue.
+      let queued = false;
       const { signal } = how;
       const done = () => {
+        finished = true;
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
         signal?.removeEventListener("abort", onAbort);
       };
       const fail = (error: ClientError) => {
+        if (finished) return;
         done();
         reject(error);
       };
       const arrived = (settle: () => void) => {
-        done();
+        if (finished) return;
         if (how.for === "user") {
-          this.#queue.push({ run: settle, settle });
+          // The timer (and the abort signal) keep running until the queue
+          // gets to this response: a push handler ahead of it that never
+          // settles must not leave the request hanging.
+          queued = true;
+          const deliver = () => {
+            if (finished) return;
+            done();
+            settle();
+          };
+          this.#queue.push({ run: deliver, settle: deliver });
         } else {
+          done();
           settle();
           this.#holdBehind(promise);
         }
@@ -541,7 +562,9 @@ export class _Wire {
         fail(
           new ClientError(
             ClientErrorCode.Timeout,
-            `protoID ${protoId} #${serialNo}: no response within ${how.timeoutMs} ms`,
+            queued
+              ? `protoID ${protoId} #${serialNo}: the response arrived but was not delivered within ${how.timeoutMs} ms (a push handler ahead of it has not settled)`
+              : `protoID ${protoId} #${serialNo}: no response within ${how.timeoutMs} ms`,
             { protoId, serialNo },
           ),
         );

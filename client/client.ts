@@ -12,7 +12,8 @@
  *    KeepAlive, Verification) are handled at once: InitConnect's response
  *    switches the connection to AES before the next packet is decrypted;
  * 3. Notify (1003) is decoded and given to the supervisor (`NOTIFICATION`),
- *    in wire order with those responses;
+ *    in wire order with those responses; as in the official SDK, nothing
+ *    (no Notify, no push) is delivered before InitConnect's response;
  * 4. responses to user requests and pushes for `onPush` subscribers (quote,
  *    trade, Notify too) are put, in arrival order, on one ordered queue.
  *
@@ -23,8 +24,10 @@
  * responses and pushes in the order they arrived, and a slow (async) push
  * handler delays only what is behind it on the queue: never keep-alives,
  * never the supervisor's own requests, never reconnects. Failures that are
- * not arrivals (TIMEOUT, DISCONNECTED, CLOSED) settle at once, so a request
- * is never left hanging behind a stuck handler.
+ * not arrivals (TIMEOUT, DISCONNECTED, CLOSED) settle at once, and a
+ * request's timeout keeps running until its response is actually delivered
+ * (a response stuck behind a handler that never settles rejects with
+ * TIMEOUT), so a request is never left hanging behind a stuck handler.
  * @module
  */
 import { createActor } from "../deps.ts";
@@ -42,6 +45,7 @@ import {
 import {
   describeSession,
   redactSecrets,
+  Secret,
   type SessionEmitted,
   type SessionMachine,
   sessionMachine,
@@ -82,7 +86,11 @@ export type SessionEventOf<T extends SessionEventType> = Extract<
 
 /** Options of {@link OpenDClient.request}. */
 export interface RequestOptions {
-  /** Reject with TIMEOUT after this long (default: the client's, 12000 ms). */
+  /**
+   * Reject with TIMEOUT unless the response was delivered within this long
+   * (default: the client's, 12000 ms); a response held back by a push
+   * handler that has not settled counts as not delivered.
+   */
   readonly timeoutMs?: number;
   /** Body format of this request (default: the client's `protoFmt`). */
   readonly protoFmt?: 0 | 1;
@@ -449,11 +457,16 @@ export class OpenDClient implements AsyncDisposable {
 
   /**
    * Gives the code a person typed to the supervisor, when it is asking for
-   * one (after `needsCode`). Returns whether it was taken.
+   * one (after `needsCode`). Returns whether it was taken. The code is boxed
+   * in a `Secret` at once: it never shows in snapshots or inspection.
    */
-  submitCode(code: string): boolean {
-    if (this.#state !== "started" || typeof code !== "string") return false;
-    const event = { type: "SUBMIT_CODE" as const, code };
+  submitCode(code: string | Secret<string>): boolean {
+    if (this.#state !== "started") return false;
+    if (typeof code !== "string" && !(code instanceof Secret)) return false;
+    const event = {
+      type: "SUBMIT_CODE" as const,
+      code: code instanceof Secret ? code : new Secret(code),
+    };
     if (!this.actor.getSnapshot().can(event)) return false;
     this.actor.send(event);
     return true;

@@ -36,7 +36,8 @@ export type OpsCommandName =
  *   `credentials` (`-login_pwd=` / `-login_pwd_md5=`). Rate limit: 10 an hour.
  * - `req_phone_verify_code`: send an SMS code again (1 a minute).
  * - `input_phone_verify_code` / `input_pic_verify_code`: submit a code and
- *   log in (10 a minute).
+ *   log in (10 a minute). The code may be boxed in a {@link Secret}; it is
+ *   never shown (see {@link describeOpsCommand}).
  * - `req_pic_verify_code`: refresh the picture code (10 a minute).
  * - `request_highest_quote_right`: take the highest quote right back.
  */
@@ -46,9 +47,15 @@ export type OpsCommand =
     readonly credentials?: Credentials | Secret<Credentials>;
   }
   | { readonly command: "req_phone_verify_code" }
-  | { readonly command: "input_phone_verify_code"; readonly code: string }
+  | {
+    readonly command: "input_phone_verify_code";
+    readonly code: string | Secret<string>;
+  }
   | { readonly command: "req_pic_verify_code" }
-  | { readonly command: "input_pic_verify_code"; readonly code: string }
+  | {
+    readonly command: "input_pic_verify_code";
+    readonly code: string | Secret<string>;
+  }
   | { readonly command: "request_highest_quote_right" };
 
 const MAX_VALUE = 256;
@@ -134,11 +141,13 @@ export function formatOpsCommand(command: OpsCommand): Secret<string> {
       line = `relogin${credentialArg(command.credentials)}`;
       break;
     case "input_phone_verify_code":
-    case "input_pic_verify_code":
-      line = `${command.command} -code=${
-        checked("the code", command.code, false)
-      }`;
+    case "input_pic_verify_code": {
+      const code = command.code instanceof Secret
+        ? command.code.reveal()
+        : command.code;
+      line = `${command.command} -code=${checked("the code", code, true)}`;
       break;
+    }
     default:
       line = command.command;
   }
@@ -154,13 +163,16 @@ export function formatOpsCommand(command: OpsCommand): Secret<string> {
 }
 
 /**
- * The command as it may be shown to people: passwords redacted.
+ * The command as it may be shown to people: passwords and verification codes
+ * redacted.
  *
  * @example
  * ```ts
  * import { describeOpsCommand } from "./ops_command.ts";
  * describeOpsCommand({ command: "relogin", credentials: { password: "hunter2" } });
  * // "relogin -login_pwd=[redacted]"
+ * describeOpsCommand({ command: "input_phone_verify_code", code: "123456" });
+ * // "input_phone_verify_code -code=[redacted]"
  * ```
  */
 export function describeOpsCommand(command: OpsCommand): string {
@@ -175,7 +187,7 @@ export function describeOpsCommand(command: OpsCommand): string {
     }
     case "input_phone_verify_code":
     case "input_pic_verify_code":
-      return `${command.command} -code=${String(command.code)}`;
+      return `${command.command} -code=[redacted]`;
     default:
       return String(command?.command);
   }

@@ -15,6 +15,9 @@ import {
   type SessionInput,
   type SessionOptions,
 } from "../machines/mod.ts";
+import { homedir, platform } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { ProtoFmt, RsaKey } from "../codec/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 
@@ -118,7 +121,15 @@ export interface OpenDClientOptions {
   readonly opsHost?: string;
   /** How long one operations command may take (default 10000 ms). */
   readonly opsTimeoutMs?: number;
-  /** Where OpenD saves the picture code; passed to the code provider. */
+  /**
+   * Where OpenD saves the picture code; passed to the code provider (and in
+   * `needsCode`) for picture codes. Default: where OpenD saves it,
+   * `~/.com.futunn.FutuOpenD/F3CNN/PicVerifyCode.png` (Windows:
+   * `%appdata%/com.futunn.FutuOpenD/F3CNN/PicVerifyCode.png`), when the home
+   * directory (Windows: the APPDATA variable) may be read; in Deno without
+   * that permission (`--allow-sys=homedir`, `--allow-env=APPDATA`) there is
+   * no default. moomoo builds use their own directory: set picturePath.
+   */
   readonly picturePath?: string;
   /** Changes to the reaction policy (see `definePolicy`), or a whole policy. */
   readonly policy?: PolicyOverrides | Policy;
@@ -199,6 +210,52 @@ function fmt(name: string, value: unknown, fallback: 0 | 1): 0 | 1 {
   return value;
 }
 
+type PermissionQuery =
+  | { name: "sys"; kind: "homedir" }
+  | { name: "env"; variable: string };
+
+/**
+ * Whether `query` is granted, asked without prompting: `true` outside Deno
+ * (Node has no permissions), `false` when Deno would refuse or prompt.
+ */
+function permitted(query: PermissionQuery): boolean {
+  const deno = (globalThis as {
+    Deno?: {
+      permissions?: {
+        querySync?: (query: PermissionQuery) => { state: string };
+      };
+    };
+  }).Deno;
+  if (deno === undefined) return true;
+  const querySync = deno.permissions?.querySync;
+  if (typeof querySync !== "function") return false;
+  return querySync.call(deno.permissions, query).state === "granted";
+}
+
+/**
+ * Where OpenD (Futu builds) saves the picture verification code on this
+ * machine, or `undefined` when the home directory (Windows: APPDATA) cannot
+ * be read. Never throws, never prompts for a permission.
+ */
+export function _defaultPicturePath(): string | undefined {
+  try {
+    if (platform() === "win32") {
+      if (!permitted({ name: "env", variable: "APPDATA" })) return undefined;
+      const appData = process.env.APPDATA;
+      return typeof appData === "string" && appData !== ""
+        ? join(appData, "com.futunn.FutuOpenD", "F3CNN", "PicVerifyCode.png")
+        : undefined;
+    }
+    if (!permitted({ name: "sys", kind: "homedir" })) return undefined;
+    const home = homedir();
+    return typeof home === "string" && home !== ""
+      ? join(home, ".com.futunn.FutuOpenD", "F3CNN", "PicVerifyCode.png")
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function isPolicy(value: PolicyOverrides | Policy): value is Policy {
   return typeof value === "object" && value !== null &&
     "gtwEvents" in value && "statuses" in value;
@@ -261,12 +318,12 @@ export function _resolveOptions(options: OpenDClientOptions): _ResolvedOptions {
   } catch (error) {
     throw bad(error instanceof Error ? error.message : String(error), error);
   }
+  const picturePath = options.picturePath ?? options.session?.picturePath ??
+    _defaultPicturePath();
   const session: SessionInput = {
     ...options.session,
     ...(policy === undefined ? {} : { policy }),
-    ...(options.picturePath === undefined
-      ? {}
-      : { picturePath: options.picturePath }),
+    ...(picturePath === undefined ? {} : { picturePath }),
     ...(reconnect.baseMs === undefined
       ? {}
       : { reconnectBaseMs: reconnect.baseMs }),

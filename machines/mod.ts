@@ -83,7 +83,10 @@ export {
   type SessionTag,
 } from "./session_machine.ts";
 export {
+  codeFrom,
   type CodeProviderInput,
+  type CodeProviderLogic,
+  type CodeProviderOutput,
   type CodeRequestReason,
   type ConnectionInput,
   credentialsFrom,

@@ -1,8 +1,9 @@
 /**
- * A box for a password that will not print itself: not through `JSON`,
- * `String`, template literals, `console.log` or `Deno.inspect`. The session
- * supervisor hands credentials to the relogin actor only in this box, so they
- * never show up in snapshots, emitted events or logs.
+ * A box for a password or a verification code that will not print itself:
+ * not through `JSON`, `String`, template literals, `console.log` or
+ * `Deno.inspect`. The session supervisor hands credentials to the relogin
+ * actor, and codes to the submit actor, only in this box, so they never show
+ * up in snapshots, emitted events, inspection or logs.
  * @module
  */
 
@@ -68,21 +69,26 @@ export function toSecret<T>(
 }
 
 /**
- * Removes what looks like a password from a message: OpenD's relogin command
- * line (`-login_pwd=...`, `-login_pwd_md5=...`) and `password=...` pairs.
- * Used on error messages before they are kept or emitted, in case a relogin
- * implementation echoes its command.
+ * Removes what looks like a password or a verification code from a message:
+ * OpenD's relogin command line (`-login_pwd=...`, `-login_pwd_md5=...`),
+ * `password=...` pairs and the operations port's `-code=...` argument. Used
+ * on error messages before they are kept or emitted, in case a relogin or
+ * code implementation echoes its command.
  *
  * @example
  * ```ts
  * import { redactSecrets } from "./secret.ts";
  * redactSecrets("relogin -login_pwd=hunter2 failed");
  * // "relogin -login_pwd=[redacted] failed"
+ * redactSecrets("input_phone_verify_code -code=123456: FAILED");
+ * // "input_phone_verify_code -code=[redacted]: FAILED"
  * ```
  */
 export function redactSecrets(message: string): string {
-  return message.replace(
-    /(login_pwd(?:_md5)?|password(?:Md5)?|pwd)(\s*[=:]\s*)("[^"]*"|\S+)/gi,
-    `$1$2${REDACTED}`,
-  );
+  return message
+    .replace(
+      /(login_pwd(?:_md5)?|password(?:Md5)?|pwd)(\s*[=:]\s*)("[^"]*"|\S+)/gi,
+      `$1$2${REDACTED}`,
+    )
+    .replace(/(-code)(\s*=\s*)("[^"]*"|[^\s:,;]+)/gi, `$1$2${REDACTED}`);
 }

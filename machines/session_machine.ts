@@ -61,7 +61,7 @@ import {
   recordUsedQuota,
 } from "./gateway_record.ts";
 import type { Reaction } from "./policy.ts";
-import { redactSecrets, toSecret } from "./secret.ts";
+import { redactSecrets, Secret, toSecret } from "./secret.ts";
 import {
   type CodeRequestReason,
   type CredentialsProviderOutput,
@@ -118,7 +118,11 @@ export interface SessionContext {
 export type SessionControlEvent =
   | { readonly type: "START" }
   | { readonly type: "CLOSE" }
-  | { readonly type: "SUBMIT_CODE"; readonly code: string }
+  | {
+    readonly type: "SUBMIT_CODE";
+    /** The code; box it in a {@link Secret} to keep it out of inspection. */
+    readonly code: string | Secret<string>;
+  }
   | ResetEvent;
 
 /** Every event the supervisor accepts (besides its actors' done events). */
@@ -211,6 +215,18 @@ function outputOf<T>(event: AnyEvent): T | undefined {
   return (event as { output?: T }).output;
 }
 
+/**
+ * A verification code (boxed or not, from SUBMIT_CODE or the code provider)
+ * trimmed and boxed, or `undefined` when it is empty or not a string. The
+ * code leaves its box only here and where the request is written.
+ */
+function boxedCode(value: unknown): Secret<string> | undefined {
+  const raw = value instanceof Secret ? value.reveal() : value;
+  if (typeof raw !== "string") return undefined;
+  const code = raw.trim();
+  return code === "" ? undefined : new Secret(code);
+}
+
 function idString(value: unknown): string | null {
   return typeof value === "number" || typeof value === "bigint" ||
       (typeof value === "string" && value !== "")
@@ -226,13 +242,43 @@ function detailOf(event: AnyEvent): string | undefined {
   return redactSecrets(error instanceof Error ? error.message : String(error));
 }
 
+/**
+ * How often KeepAlive is sent: 4/5 of the interval InitConnect's response
+ * gave (or `defaultKeepAliveIntervalS`), so OpenD never drops the link.
+ */
+function keepAlivePeriodMs(context: SessionContext): number {
+  return Math.max(
+    1,
+    (context.link.keepAliveIntervalS ??
+      context.options.defaultKeepAliveIntervalS) * 1_000 * 4 / 5,
+  );
+}
+
+/**
+ * How long silence means a dead link: `silenceTimeoutMs`, but never less
+ * than one keep-alive period plus the time its answer may take. OpenD
+ * configured with a long keepAliveInterval may legitimately say nothing for
+ * longer than 33 s.
+ */
+function silenceMs(context: SessionContext): number {
+  return Math.max(
+    context.options.silenceTimeoutMs,
+    keepAlivePeriodMs(context) + context.options.requestTimeoutMs,
+  );
+}
+
 function describeCause(
   context: SessionContext,
   event: AnyEvent,
   cause: string,
   afterOption?: TimeoutOption,
 ): string {
-  const after = afterOption ? ` after ${context.options[afterOption]} ms` : "";
+  const ms = afterOption === "silenceTimeoutMs"
+    ? silenceMs(context)
+    : afterOption
+    ? context.options[afterOption]
+    : undefined;
+  const after = ms === undefined ? "" : ` after ${ms} ms`;
   const detail = detailOf(event);
   return `${cause}${after}${detail ? `: ${detail}` : ""}`;
 }
@@ -363,13 +409,9 @@ const sessionDelays: Record<
   closeTimeout: ({ context }) => context.options.closeTimeoutMs,
   // OpenD drops a connection that sends no KeepAlive within its interval;
   // sending at 4/5 of it leaves room for a slow reply.
-  keepAliveInterval: ({ context }) =>
-    Math.max(
-      1,
-      (context.link.keepAliveIntervalS ??
-        context.options.defaultKeepAliveIntervalS) * 1_000 * 4 / 5,
-    ),
-  silenceTimeout: ({ context }) => context.options.silenceTimeoutMs,
+  keepAliveInterval: ({ context }) => keepAlivePeriodMs(context),
+  // Never shorter than a keep-alive round trip (see silenceMs).
+  silenceTimeout: ({ context }) => silenceMs(context),
   stableOnlinePeriod: ({ context }) => context.options.stableOnlineMs,
   reconnectDelay: ({ context }) => context.link.nextDelayMs,
   phoneCodeInterval: ({ context }) => context.options.phoneCodeIntervalMs,
@@ -445,14 +487,10 @@ export const sessionMachineDefinition = setup({
       context.recovery.codeRequests >= context.options.maxCodeRequests,
     codeAttemptsExhausted: ({ context }) =>
       context.recovery.codeAttempts + 1 >= context.options.maxCodeAttempts,
-    providedCode: ({ event }) => {
-      const code = outputOf<unknown>(event);
-      return typeof code === "string" && code.trim() !== "";
-    },
-    submittedCode: ({ event }) => {
-      const code = (event as { code?: unknown }).code;
-      return typeof code === "string" && code.trim() !== "";
-    },
+    providedCode: ({ event }) =>
+      boxedCode(outputOf<unknown>(event)) !== undefined,
+    submittedCode: ({ event }) =>
+      boxedCode((event as { code?: unknown }).code) !== undefined,
     hasReloginDelay: ({ context }) => context.recovery.reloginDelayMs > 0,
     asksCredentials: ({ context }) =>
       context.recovery.trigger?.askCredentials === true,
@@ -1104,10 +1142,11 @@ export const sessionMachineDefinition = setup({
                     src: "submitVerificationCode",
                     input: ({ context, event }) => ({
                       kind: context.recovery.trigger?.codeKind ?? "phone",
-                      code: String(
+                      // Boxed: inspection sees the input, never the code.
+                      code: boxedCode(
                         (event as { code?: unknown }).code ??
-                          outputOf<string>(event) ?? "",
-                      ).trim(),
+                          outputOf<unknown>(event),
+                      ) ?? new Secret(""),
                     }),
                     onDone: "awaitingLogin",
                     onError: failTo("refused", "the code was refused"),

@@ -14,7 +14,13 @@ export interface SessionOptions {
    * KeepAlive is sent every interval x 4/5.
    */
   readonly defaultKeepAliveIntervalS: number;
-  /** The link is dead after this long without a received byte. */
+  /**
+   * The link is dead after this long without a received byte. The wait is
+   * never shorter than one keep-alive period (InitConnect's
+   * keepAliveInterval x 4/5) plus `requestTimeoutMs`: with OpenD's
+   * keepAliveInterval at 50 s (a KeepAlive every 40 s), silence means a dead
+   * link only after 52 s, not 33 s.
+   */
   readonly silenceTimeoutMs: number;
   /** How long InitConnect, GetGlobalState, KeepAlive, Verification may take. */
   readonly requestTimeoutMs: number;

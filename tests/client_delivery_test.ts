@@ -2,8 +2,17 @@
  * Pushes reach `onPush` untouched and in arrival order with responses; a
  * slow push handler holds back only what is behind it, never keep-alives.
  */
-import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
-import type { PushPacket } from "../client/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertGreaterOrEqual,
+  assertLess,
+} from "@std/assert";
+import {
+  ClientError,
+  ClientErrorCode,
+  type PushPacket,
+} from "../client/mod.ts";
 import {
   decodeNotification,
   GtwEventType,
@@ -11,7 +20,13 @@ import {
   ProtoId,
 } from "../codec/mod.ts";
 import { FaultProxy } from "./_client_proxy.ts";
-import { clientFor, deferred, nextEvent, startSim } from "./_client_helpers.ts";
+import {
+  clientFor,
+  deferred,
+  nextEvent,
+  quietFor,
+  startSim,
+} from "./_client_helpers.ts";
 
 function bytes(...values: number[]): Uint8Array {
   return new Uint8Array(values);
@@ -178,4 +193,62 @@ Deno.test("delivery: the supervisor sees its responses and Notify in wire order 
   await ready;
   assertEquals(proxy.applied, ["hold toClient 1002"]);
   assertEquals(client.describe().gateway, "Ready");
+});
+
+Deno.test("delivery: a request's timeoutMs holds when a push handler ahead of its response never settles", async () => {
+  await using sim = await startSim();
+  await using client = clientFor(sim);
+  await client.whenReady(5_000);
+  const entered = deferred();
+  client.onPush(3005, () => {
+    entered.resolve();
+    return new Promise<void>(() => {}); // never settles
+  });
+  sim.pushPacket(3005, bytes(1));
+  await entered.promise;
+  const since = sim.mark();
+  const started = Date.now();
+  const outcome = client.request(1002, { userID: "0" }, { timeoutMs: 300 })
+    .then(
+      () => "resolved",
+      (error: unknown) => error,
+    );
+  // The response does arrive (OpenD answered) ...
+  await sim.waitFor("request", (e) => e.protoId === 1002, { since });
+  // ... but it waits behind the stuck handler: the timeout still holds.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const error = await Promise.race([
+    outcome,
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve("still pending after 3 s"), 3_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  assert(error instanceof ClientError, String(error));
+  assertEquals(error.code, ClientErrorCode.Timeout);
+  assertEquals(error.protoId, 1002);
+  assert(error.message.includes("300 ms"), error.message);
+  assertLess(Date.now() - started, 2_000);
+});
+
+Deno.test("delivery: a response delivered in time is not failed by its timeout later", async () => {
+  await using sim = await startSim();
+  await using client = clientFor(sim);
+  await client.whenReady(5_000);
+  const release = deferred();
+  const entered = deferred();
+  client.onPush(3005, async () => {
+    entered.resolve();
+    await release.promise;
+  });
+  sim.pushPacket(3005, bytes(1));
+  await entered.promise;
+  const since = sim.mark();
+  const response = client.request(1002, { userID: "0" }, { timeoutMs: 400 });
+  await sim.waitFor("request", (e) => e.protoId === 1002, { since });
+  await quietFor(100);
+  release.resolve(); // the handler settles before the timeout: delivered
+  const state = await response;
+  assertEquals(typeof state.qotLogined, "boolean");
+  await quietFor(500); // past the timeout: nothing left to fire
 });

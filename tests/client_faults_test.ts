@@ -7,9 +7,15 @@ import {
   assert,
   assertEquals,
   assertGreater,
+  assertRejects,
   assertStringIncludes,
 } from "@std/assert";
-import type { PushPacket } from "../client/mod.ts";
+import { createServer } from "node:net";
+import {
+  ClientError,
+  ClientErrorCode,
+  type PushPacket,
+} from "../client/mod.ts";
 import { generateRsaKeyPem, ProtoId } from "../codec/mod.ts";
 import { FaultProxy } from "./_client_proxy.ts";
 import { clientFor, EventLog, nextEvent, startSim } from "./_client_helpers.ts";
@@ -26,6 +32,27 @@ Deno.test("fault while connecting: the port refuses, backoff, Ready once it acce
   const delays = log.of("reconnecting").map((e) => e.delayMs);
   assertGreater(delays.length, 0);
   assert(delays.every((d) => d <= 200), "backoff capped at 200 ms");
+});
+
+Deno.test("fault while connecting: the API link and the ops port word a refused connection alike", async () => {
+  // A port nobody listens on.
+  const server = createServer();
+  await new Promise<void>((resolve) =>
+    server.listen({ host: "127.0.0.1", port: 0 }, () => resolve())
+  );
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+
+  await using client = clientFor({ port, opsPort: port });
+  const lost = await nextEvent(client, "lost");
+  assertStringIncludes(lost.reason, "connection refused (ECONNREFUSED)");
+  const error = await assertRejects(
+    () => client.ops({ command: "request_highest_quote_right" }),
+    ClientError,
+  );
+  assertEquals(error.code, ClientErrorCode.OpsFailed);
+  assertStringIncludes(error.message, "connection refused (ECONNREFUSED)");
 });
 
 Deno.test("fault while connecting: accepted and closed at once, Ready once it accepts", async () => {

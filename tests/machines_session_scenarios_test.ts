@@ -9,13 +9,15 @@ import {
   assertEquals,
   assertStringIncludes,
 } from "@std/assert";
-import { createActor } from "xstate";
+import { createActor, fromPromise } from "xstate";
 import { GtwEventType, ProgramStatusType } from "../codec/definitions.ts";
 import {
+  codeFrom,
   definePolicy,
   describeSession,
   Secret,
   sessionMachine,
+  type SubmitCodeInput,
 } from "../machines/mod.ts";
 import {
   FakeOpenD,
@@ -328,6 +330,44 @@ Deno.test("keep-alive goes out every keepAliveInterval x 4/5, and 33 s of silenc
   }]);
 });
 
+Deno.test("a long keepAliveInterval stretches the silence timeout: at 50 s (a KeepAlive every 40 s) only 40 + 12 s of silence is a loss", async () => {
+  await using rig = rigSession({}, (opend) => {
+    opend.keepAliveIntervalS = 50;
+  });
+  await rig.start();
+  // Only KeepAlive answers arrive: 40 s apart, longer than the 33 s default.
+  await rig.clock.advance(10 * MINUTE);
+  assertEquals(rig.opend.log.keepAlive.slice(0, 3), [40_000, 80_000, 120_000]);
+  assertEquals(rig.opend.log.keepAlive.length, 15);
+  assertEquals(rig.of("lost"), []);
+  assertEquals(rig.opend.log.linksOpened.length, 1, "never reconnected");
+
+  // OpenD hangs right after answering the KeepAlive at 600 s.
+  rig.opend.answersKeepAlive = false;
+  await rig.clock.advance(52 * SECOND - 1);
+  assertEquals(rig.of("lost"), []);
+  await rig.clock.advance(1);
+  assertEquals(rig.of("lost"), [{
+    type: "lost",
+    reason: "nothing received after 52000 ms",
+  }]);
+});
+
+Deno.test("silenceTimeoutMs longer than a keep-alive round trip is kept as it is", async () => {
+  await using rig = rigSession({ silenceTimeoutMs: 90 * SECOND }, (opend) => {
+    opend.keepAliveIntervalS = 50;
+    opend.answersKeepAlive = false;
+  });
+  await rig.start();
+  await rig.clock.advance(90 * SECOND - 1);
+  assertEquals(rig.of("lost"), []);
+  await rig.clock.advance(1);
+  assertEquals(rig.of("lost"), [{
+    type: "lost",
+    reason: "nothing received after 90000 ms",
+  }]);
+});
+
 Deno.test("LoginPwdChanged asks for the new password and relogins with it; the password shows up nowhere", async () => {
   const password = "correct horse battery staple";
   await using rig = rigSession({}, (opend) => {
@@ -602,5 +642,82 @@ Deno.test("any wait can be replaced with .provide({ delays })", async () => {
   session.send({ type: "START" });
   await clock.advance(3_500);
   assertEquals(opend.log.keepAlive, [1_000, 2_000, 3_000]);
+  session.stop();
+});
+
+Deno.test("codes reach submitVerificationCode only boxed; with codeFrom and a boxed SUBMIT_CODE, inspection never sees them", async () => {
+  const clock = new ManualClock();
+  const opend = new FakeOpenD(clock);
+  opend.status = S.NeedPhoneVerifyCode;
+  const seen: string[] = [];
+  const show = (value: unknown) =>
+    seen.push(JSON.stringify(
+      value,
+      (_key, v) => typeof v === "bigint" ? String(v) : v,
+    ));
+  const inputs: unknown[] = [];
+  const submitted: string[] = [];
+  const actors = opend.actors();
+  const answers = ["314159"]; // wrong first, then the person types it
+  const session = createActor(
+    sessionMachine.provide({
+      actors: {
+        codeProvider: codeFrom(() => {
+          const answer = answers.shift();
+          return answer === undefined
+            ? new Promise<never>(() => {}) // a person will type it
+            : Promise.resolve(answer);
+        }),
+        submitVerificationCode: fromPromise<unknown, SubmitCodeInput>(
+          ({ input }) => {
+            inputs.push(input);
+            const code = input.code.reveal(); // where the request is written
+            submitted.push(code);
+            if (code !== "271828") return Promise.reject(new Error("wrong"));
+            opend.later(() => {
+              opend.setStatus(S.Loging);
+              opend.setStatus(S.Ready);
+            });
+            return Promise.resolve({});
+          },
+        ),
+        link: actors.link,
+        initConnect: actors.initConnect,
+        getGlobalState: actors.getGlobalState,
+        keepAlive: actors.keepAlive,
+        requestVerificationCode: actors.requestVerificationCode,
+      },
+    }),
+    {
+      clock,
+      input: { random: () => 1 },
+      inspect: show,
+    },
+  );
+  session.subscribe(show);
+  session.on("*", show);
+  session.start();
+  session.send({ type: "START" });
+  await clock.advance(SECOND);
+  assertEquals(submitted, ["314159"]);
+  // The wrong code: a new one is requested, the provider asked again.
+  await clock.advance(2 * MINUTE);
+  assertEquals(
+    describeSession(session.getSnapshot()).recovery,
+    "verifying.askingProvider",
+  );
+  session.send({ type: "SUBMIT_CODE", code: new Secret(" 271828 ") });
+  await clock.advance(SECOND);
+  assertEquals(submitted, ["314159", "271828"]);
+  assert(inputs.length === 2);
+  for (const input of inputs) {
+    assert((input as SubmitCodeInput).code instanceof Secret);
+  }
+  assertEquals(describeSession(session.getSnapshot()).ready, true);
+  assert(seen.some((text) => text.includes("xstate.done.actor.codeProvider")));
+  assert(seen.some((text) => text.includes("SUBMIT_CODE")));
+  for (const text of seen) {
+    assert(!text.includes("314159") && !text.includes("271828"), text);
+  }
   session.stop();
 });
