@@ -235,7 +235,7 @@ module.exports = function defineCases(loaded) {
       const sim = await startSimulator({ rsaPrivateKey: pem, opsPort: false });
       const conn = new RawConnection(pick, pem);
       try {
-        await conn.open(sim.address.hostname, sim.address.port);
+        await conn.open(sim.address.host, sim.address.port);
         const s2c = await conn.initConnect();
         assert.equal(typeof s2c.connID, "string");
         assert.equal(s2c.connAESKey.length, 16);
@@ -294,7 +294,7 @@ module.exports = function defineCases(loaded) {
       try {
         const since = sim.mark();
         client = createOpenDClient({
-          host: sim.address.hostname,
+          host: sim.address.host,
           port: sim.address.port,
           rsaPrivateKey: pem,
           packetEncAlgo: "aes_cbc",

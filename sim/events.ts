@@ -26,7 +26,7 @@ export type RefuseMode = "closed-port" | "accept-and-close";
 /** Every event the simulator records, without the `seq` and `time` stamps. */
 export type SimEventBody =
   /** The listeners are up (recorded once, at start). */
-  | { type: "listening"; hostname: string; port: number; opsPort?: number }
+  | { type: "listening"; host: string; port: number; opsPort?: number }
   /** A listener could not be opened again; it is retried. */
   | { type: "listenFailed"; port: number; message: string }
   /** An API client connected; `conn` numbers connections in accept order. */
@@ -199,8 +199,8 @@ function clock(time: number): string {
 export function describeSimEvent(e: SimEvent): string {
   switch (e.type) {
     case "listening":
-      return `listening: api ${e.hostname}:${e.port}${
-        e.opsPort === undefined ? "" : `, ops ${e.hostname}:${e.opsPort}`
+      return `listening: api ${e.host}:${e.port}${
+        e.opsPort === undefined ? "" : `, ops ${e.host}:${e.opsPort}`
       }`;
     case "listenFailed":
       return `could not listen on port ${e.port} (${e.message}); retrying`;

@@ -109,8 +109,8 @@ export function parseSimArgs(argv: readonly string[]): SimCliArgs {
         help = true;
         break;
       case "--host":
-        options.hostname = value();
-        if (!options.hostname) throw new Error("--host needs a value");
+        options.host = value();
+        if (!options.host) throw new Error("--host needs a value");
         break;
       case "--port":
         options.port = port(flag, value());
@@ -255,10 +255,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   if (sim === undefined) return;
   const running = ref.sim = sim;
-  const { hostname, port, opsPort } = running.address;
+  const { host, port, opsPort } = running.address;
   process.stdout.write(
-    `OpenD simulator listening: api ${hostname}:${port}, ${
-      opsPort === undefined ? "ops disabled" : `ops ${hostname}:${opsPort}`
+    `OpenD simulator listening: api ${host}:${port}, ${
+      opsPort === undefined ? "ops disabled" : `ops ${host}:${opsPort}`
     }\n`,
   );
   if (pending !== undefined) {

@@ -11,7 +11,7 @@
  * ```ts
  * import { startSimulator } from "./mod.ts";
  * await using sim = await startSimulator({ phoneCode: "123456" });
- * console.log(sim.address); // { hostname: "127.0.0.1", port: ..., opsPort: ... }
+ * console.log(sim.address); // { host: "127.0.0.1", port: ..., opsPort: ... }
  * sim.requireVerification("phone"); // GtwEvent + status NeedPhoneVerifyCode
  * sim.forceLogout(); // GtwEvent KickedOut, status ForceLogout, drop every API connection
  * const run = sim.runScenario("flaky-network", { timeScale: 0.1 });

@@ -118,7 +118,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<SimRateLimits> = OPS_RATE_LIMITS;
 /** Options of {@link startSimulator}. */
 export interface SimulatorOptions {
   /** Interface to listen on (default "127.0.0.1"). */
-  hostname?: string;
+  host?: string;
   /** API port; 0 (the default) picks a free one. */
   port?: number;
   /** Operations (telnet) port; 0 (the default) picks a free one; `false` disables it. */
@@ -173,7 +173,7 @@ export interface SimulatorOptions {
 /** Where the simulator listens. */
 export interface SimAddress {
   /** The interface. */
-  hostname: string;
+  host: string;
   /** The API port. */
   port: number;
   /** The operations port, unless disabled. */
@@ -311,7 +311,7 @@ type _Verdict = { ok: true; then?: () => void } | { ok: false; reason: string };
  * ```ts
  * import { startSimulator } from "./mod.ts";
  * await using sim = await startSimulator({ phoneCode: "654321", loginDelayMs: 10 });
- * console.log(sim.address); // { hostname: "127.0.0.1", port: 41234, opsPort: 41235 }
+ * console.log(sim.address); // { host: "127.0.0.1", port: 41234, opsPort: 41235 }
  * const since = sim.mark();
  * sim.requireVerification("phone"); // GtwEvent NeedPhoneVerifyCode + status NeedPhoneVerifyCode
  * // A client now submits 654321 (Verification 1006, or input_phone_verify_code on the ops port)...
@@ -319,7 +319,7 @@ type _Verdict = { ok: true; then?: () => void } | { ok: false; reason: string };
  * ```
  */
 export class OpenDSimulator implements AsyncDisposable {
-  readonly #hostname: string;
+  readonly #listenHost: string;
   readonly #rsa: RsaKey | undefined;
   readonly #keepAliveInterval: number;
   readonly #idleTimeoutMs: number | false;
@@ -394,7 +394,7 @@ export class OpenDSimulator implements AsyncDisposable {
 
   /** Use {@link startSimulator}. */
   constructor(options: SimulatorOptions = {}) {
-    this.#hostname = options.hostname ?? "127.0.0.1";
+    this.#listenHost = options.host ?? "127.0.0.1";
     this.#port = options.port ?? 0;
     this.#opsPort = options.opsPort ?? 0;
     this.#rsa = options.rsaPrivateKey === undefined
@@ -449,7 +449,7 @@ export class OpenDSimulator implements AsyncDisposable {
   /** Where it listens; ports are the real ones once started. */
   get address(): SimAddress {
     return {
-      hostname: this.#hostname,
+      host: this.#listenHost,
       port: this.#port,
       ...(this.#opsPort === false ? {} : { opsPort: this.#opsPort }),
     };
@@ -908,7 +908,7 @@ export class OpenDSimulator implements AsyncDisposable {
   /** A one-line summary without secrets. */
   toString(): string {
     const ops = this.#opsPort === false ? "off" : String(this.#opsPort);
-    return `OpenDSimulator { api: ${this.#hostname}:${this.#port}, ops: ${ops}, status: ${
+    return `OpenDSimulator { api: ${this.#listenHost}:${this.#port}, ops: ${ops}, status: ${
       _statusLabel(this.#status.type)
     }, connections: ${this.#conns.size}, closed: ${this.#closed} }`;
   }
@@ -939,7 +939,7 @@ export class OpenDSimulator implements AsyncDisposable {
     }
     this.#record({
       type: "listening",
-      hostname: this.#hostname,
+      host: this.#listenHost,
       port: this.#port,
       ...(this.#opsPort === false ? {} : { opsPort: this.#opsPort }),
     });
@@ -989,7 +989,7 @@ export class OpenDSimulator implements AsyncDisposable {
       server.once("error", onError);
       server.listen(
         {
-          host: this.#hostname,
+          host: this.#listenHost,
           port: which === "api" ? this.#port : this.#opsPort as number,
         },
         () => {

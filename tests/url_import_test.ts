@@ -153,7 +153,7 @@ if (startSimulator === undefined) {
   const crypto = new (need("PacketCrypto"))({ rsa: need("RsaKey").fromPem(pem) });
   const frames = new (need("FrameDecoder"))({ crypto });
   const waiting = new Map<string, (p: Any) => void>();
-  const socket = connect({ host: sim.address.hostname, port: sim.address.port });
+  const socket = connect({ host: sim.address.host, port: sim.address.port });
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => resolve());
@@ -226,7 +226,7 @@ if (startSimulator === undefined || createOpenDClient === undefined) {
   try {
     const since = sim.mark();
     client = createOpenDClient({
-      host: sim.address.hostname,
+      host: sim.address.host,
       port: sim.address.port,
       rsaPrivateKey: pem,
       packetEncAlgo: "aes_cbc",
