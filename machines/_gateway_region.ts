@@ -3,17 +3,39 @@
  * `programStatusMachine` is this region, and the session supervisor embeds it
  * as its `gateway` region, so both read the same picture.
  *
- * The config names its actions and guards; each machine implements them over
- * its own context shape (see `gatewayGuards`).
+ * The config names its actions and guards; `gatewayGuards` and
+ * `gatewayActions` implement them over any context that keeps a
+ * `GatewayRecord` and a policy, so each machine only says where.
  * @module
  */
+import { assign, emit, type EventObject } from "../deps.ts";
 import {
   GtwEventType,
   nameOf,
   ProgramStatusType,
   type ProgramStatusTypeName,
 } from "../codec/definitions.ts";
-import type { GtwEventEvent, ProgramStatusEvent } from "./gateway_events.ts";
+import type {
+  GatewayInputEvent,
+  GtwEventEvent,
+  ProgramStatusEvent,
+} from "./gateway_events.ts";
+import {
+  emptyGatewayRecord,
+  fatalFromGtwEvent,
+  fatalFromStatus,
+  type FatalInfo,
+  type GatewayRecord,
+  recordApiQuota,
+  recordConnStatus,
+  recordGtwEvent,
+  recordQotRight,
+  recordStatus,
+  recordUnknownGtwEvent,
+  recordUnknownNotification,
+  recordUnknownStatus,
+  recordUsedQuota,
+} from "./gateway_record.ts";
 import {
   gtwEventRule,
   impliedStatusOf,
@@ -230,5 +252,127 @@ export function gatewayGuards<TContext>(
     isFatalStatus: ({ context, event }) =>
       event.type === "PROGRAM_STATUS" &&
       isFatalTrigger(policyOf(context), event),
+  };
+}
+
+/** Where a machine keeps the region's knowledge inside its context. */
+export interface GatewayLens<TContext> {
+  /** The record `context` holds. */
+  readonly record: (context: TContext) => GatewayRecord;
+  /** The context update that stores `record`. */
+  readonly store: (record: GatewayRecord) => Partial<TContext>;
+  /** The policy `context` follows. */
+  readonly policy: (context: TContext) => Policy;
+}
+
+// What XState infers for the params of an action that declares none
+// (`NonReducibleUnknown`), so the machines' types stay as they were.
+type NoParams = Parameters<ReturnType<typeof assign>>[1];
+
+type GatewayAssign<TContext extends object, TEvent extends EventObject> =
+  ReturnType<typeof assign<TContext, TEvent, NoParams, TEvent, never>>;
+
+type FatalAnnouncement = { readonly type: "fatal" } & FatalInfo;
+
+type GatewayAssignName =
+  | "recordStatus"
+  | "recordUnknownStatus"
+  | "recordGtwEvent"
+  | "recordUnknownGtwEvent"
+  | "recordConnStatus"
+  | "recordQotRight"
+  | "recordApiQuota"
+  | "recordUsedQuota"
+  | "recordApiLevel"
+  | "recordUnknownNotification"
+  | "recordFatal"
+  | "resetGateway";
+
+/** The region's actions, as `gatewayActions` returns them. */
+export type GatewayActions<
+  TContext extends object,
+  TEvent extends EventObject,
+> =
+  & { [K in GatewayAssignName]: GatewayAssign<TContext, TEvent> }
+  & {
+    announceFatal: ReturnType<
+      typeof emit<TContext, TEvent, NoParams, TEvent, FatalAnnouncement>
+    >;
+  };
+
+/** Asserts the event type at runtime (the config guarantees it). */
+function gatewayEvent<T extends GatewayInputEvent["type"]>(
+  event: AnyEvent,
+  type: T,
+): Extract<GatewayInputEvent, { type: T }> {
+  if (event.type !== type) {
+    throw new Error(`expected ${type}, received ${event.type}`);
+  }
+  return event as Extract<GatewayInputEvent, { type: T }>;
+}
+
+/**
+ * The region's actions, over any context `lens` can read the record and the
+ * policy from and store the record into. `TEvent` is the machine's event
+ * union; the config only runs each action on the events it names.
+ */
+export function gatewayActions<
+  TContext extends object,
+  TEvent extends EventObject,
+>(lens: GatewayLens<TContext>): GatewayActions<TContext, TEvent> {
+  const { record, store, policy } = lens;
+  const on = <T extends GatewayInputEvent["type"]>(
+    type: T,
+    reduce: (
+      record: GatewayRecord,
+      event: Extract<GatewayInputEvent, { type: T }>,
+      policy: Policy,
+    ) => GatewayRecord,
+  ): GatewayAssign<TContext, TEvent> =>
+    assign<TContext, TEvent, NoParams, TEvent, never>(({ context, event }) =>
+      store(reduce(record(context), gatewayEvent(event, type), policy(context)))
+    );
+  return {
+    recordStatus: on("PROGRAM_STATUS", recordStatus),
+    recordUnknownStatus: on("PROGRAM_STATUS", recordUnknownStatus),
+    recordGtwEvent: on("GTW_EVENT", recordGtwEvent),
+    recordUnknownGtwEvent: on("GTW_EVENT", recordUnknownGtwEvent),
+    recordConnStatus: on("CONN_STATUS", recordConnStatus),
+    recordQotRight: on("QOT_RIGHT", recordQotRight),
+    recordApiQuota: on("API_QUOTA", recordApiQuota),
+    recordUsedQuota: on("USED_QUOTA", recordUsedQuota),
+    recordApiLevel: on("API_LEVEL", (r, e) => ({ ...r, apiLevel: e.apiLevel })),
+    recordUnknownNotification: on(
+      "UNKNOWN_NOTIFICATION",
+      (r, e) => recordUnknownNotification(r, e.notifyType),
+    ),
+    recordFatal: assign<TContext, TEvent, NoParams, TEvent, never>(
+      ({ context, event }) =>
+        store({
+          ...record(context),
+          fatal: event.type === "GTW_EVENT"
+            ? fatalFromGtwEvent(
+              gatewayEvent(event, "GTW_EVENT"),
+              policy(context),
+            )
+            : fatalFromStatus(
+              gatewayEvent(event, "PROGRAM_STATUS"),
+              policy(context),
+            ),
+        }),
+    ),
+    announceFatal: emit<
+      TContext,
+      TEvent,
+      NoParams,
+      TEvent,
+      FatalAnnouncement
+    >(({ context }) => ({
+      type: "fatal" as const,
+      ...record(context).fatal ?? { reason: "unknown" },
+    })),
+    resetGateway: assign<TContext, TEvent, NoParams, TEvent, never>(() =>
+      store(emptyGatewayRecord())
+    ),
   };
 }

@@ -19,28 +19,19 @@
  * status.getSnapshot().hasTag("needsPerson"); // true
  * ```
  */
-import { assign, emit, setup } from "../deps.ts";
+import { setup } from "../deps.ts";
 import {
+  gatewayActions,
   gatewayGuards,
+  type GatewayLens,
   gatewayRegionConfig,
   type GatewayTag,
 } from "./_gateway_region.ts";
 import type { GatewayInputEvent, ResetEvent } from "./gateway_events.ts";
 import {
   emptyGatewayRecord,
-  fatalFromGtwEvent,
-  fatalFromStatus,
   type FatalInfo,
   type GatewayRecord,
-  recordApiQuota,
-  recordConnStatus,
-  recordGtwEvent,
-  recordQotRight,
-  recordStatus,
-  recordUnknownGtwEvent,
-  recordUnknownNotification,
-  recordUnknownStatus,
-  recordUsedQuota,
 } from "./gateway_record.ts";
 import { defaultPolicy, type Policy } from "./policy.ts";
 
@@ -65,16 +56,12 @@ export interface FatalEmitted extends FatalInfo {
   readonly type: "fatal";
 }
 
-/** Asserts the event type at runtime (the config guarantees it). */
-function as<T extends ProgramStatusMachineEvent["type"]>(
-  event: ProgramStatusMachineEvent,
-  type: T,
-): Extract<ProgramStatusMachineEvent, { type: T }> {
-  if (event.type !== type) {
-    throw new Error(`expected ${type}, received ${event.type}`);
-  }
-  return event as Extract<ProgramStatusMachineEvent, { type: T }>;
-}
+// The whole context is the record, plus the policy.
+const gateway: GatewayLens<ProgramStatusContext> = {
+  record: (context) => context,
+  store: (record) => record,
+  policy: (context) => context.policy,
+};
 
 // Exported (hidden from the docs) only so the public constant below can
 // carry an explicit type: XState's inferred machine type is too long to spell.
@@ -89,55 +76,10 @@ export const programStatusMachineDefinition = setup({
     tags: {} as GatewayTag,
     emitted: {} as FatalEmitted,
   },
-  guards: gatewayGuards<ProgramStatusContext>((context) => context.policy),
-  actions: {
-    recordStatus: assign(({ context, event }) =>
-      recordStatus(context, as(event, "PROGRAM_STATUS"))
-    ),
-    recordUnknownStatus: assign(({ context, event }) =>
-      recordUnknownStatus(context, as(event, "PROGRAM_STATUS"))
-    ),
-    recordGtwEvent: assign(({ context, event }) =>
-      recordGtwEvent(context, as(event, "GTW_EVENT"), context.policy)
-    ),
-    recordUnknownGtwEvent: assign(({ context, event }) =>
-      recordUnknownGtwEvent(context, as(event, "GTW_EVENT"))
-    ),
-    recordConnStatus: assign(({ context, event }) =>
-      recordConnStatus(context, as(event, "CONN_STATUS"))
-    ),
-    recordQotRight: assign(({ context, event }) =>
-      recordQotRight(context, as(event, "QOT_RIGHT"))
-    ),
-    recordApiQuota: assign(({ context, event }) =>
-      recordApiQuota(context, as(event, "API_QUOTA"))
-    ),
-    recordUsedQuota: assign(({ context, event }) =>
-      recordUsedQuota(context, as(event, "USED_QUOTA"))
-    ),
-    recordApiLevel: assign(({ event }) => ({
-      apiLevel: as(event, "API_LEVEL").apiLevel,
-    })),
-    recordUnknownNotification: assign(({ context, event }) =>
-      recordUnknownNotification(
-        context,
-        as(event, "UNKNOWN_NOTIFICATION").notifyType,
-      )
-    ),
-    recordFatal: assign(({ context, event }) => ({
-      fatal: event.type === "GTW_EVENT"
-        ? fatalFromGtwEvent(event, context.policy)
-        : fatalFromStatus(as(event, "PROGRAM_STATUS"), context.policy),
-    })),
-    announceFatal: emit(({ context }) => ({
-      type: "fatal" as const,
-      ...context.fatal ?? { reason: "unknown" },
-    })),
-    resetGateway: assign(({ context }) => ({
-      ...emptyGatewayRecord(),
-      policy: context.policy,
-    })),
-  },
+  guards: gatewayGuards<ProgramStatusContext>(gateway.policy),
+  actions: gatewayActions<ProgramStatusContext, ProgramStatusMachineEvent>(
+    gateway,
+  ),
 }).createMachine({
   id: "programStatus",
   context: ({ input }) => ({

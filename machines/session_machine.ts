@@ -29,7 +29,9 @@ import type { SnapshotFrom } from "./_xstate_types.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import {
+  gatewayActions,
   gatewayGuards,
+  type GatewayLens,
   gatewayRegionConfig,
   type GatewayTag,
   isFatalTrigger,
@@ -45,21 +47,7 @@ import {
   notificationToEvent,
   type ResetEvent,
 } from "./gateway_events.ts";
-import {
-  emptyGatewayRecord,
-  fatalFromGtwEvent,
-  fatalFromStatus,
-  type GatewayRecord,
-  recordApiQuota,
-  recordConnStatus,
-  recordGtwEvent,
-  recordQotRight,
-  recordStatus,
-  recordUnknownGtwEvent,
-  recordUnknownNotification,
-  recordUnknownStatus,
-  recordUsedQuota,
-} from "./gateway_record.ts";
+import { emptyGatewayRecord, type GatewayRecord } from "./gateway_record.ts";
 import type { Reaction } from "./policy.ts";
 import { redactSecrets, Secret, toSecret } from "./secret.ts";
 import {
@@ -382,12 +370,12 @@ const ignoreRepeats = {
   PROGRAM_STATUS: { guard: "isRepeat" as const },
 };
 
-function withGateway(
-  context: SessionContext,
-  update: (record: GatewayRecord) => GatewayRecord,
-): Partial<SessionContext> {
-  return { gateway: update(context.gateway) };
-}
+// Where the gateway region's record and policy live in the context.
+const gateway: GatewayLens<SessionContext> = {
+  record: (context) => context.gateway,
+  store: (record) => ({ gateway: record }),
+  policy: (context) => context.options.policy,
+};
 
 function asEvent<T extends SessionEvent["type"]>(
   event: AnyEvent,
@@ -435,7 +423,7 @@ export const sessionMachineDefinition = setup({
   },
   actors: defaultSessionActors,
   guards: {
-    ...gatewayGuards<SessionContext>((context) => context.options.policy),
+    ...gatewayGuards<SessionContext>(gateway.policy),
     notFatal: ({ context }) => context.gateway.fatal === null,
     isFatalTrigger: ({ context, event }) =>
       isFatalTrigger(context.options.policy, event),
@@ -500,93 +488,6 @@ export const sessionMachineDefinition = setup({
       context.recovery.reloginAttempts >= context.options.maxRelogins,
   },
   actions: {
-    // gateway region
-    recordStatus: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) => recordStatus(g, asEvent(event, "PROGRAM_STATUS")),
-      )
-    ),
-    recordUnknownStatus: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) => recordUnknownStatus(g, asEvent(event, "PROGRAM_STATUS")),
-      )
-    ),
-    recordGtwEvent: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) =>
-          recordGtwEvent(
-            g,
-            asEvent(event, "GTW_EVENT"),
-            context.options.policy,
-          ),
-      )
-    ),
-    recordUnknownGtwEvent: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) => recordUnknownGtwEvent(g, asEvent(event, "GTW_EVENT")),
-      )
-    ),
-    recordConnStatus: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) => recordConnStatus(g, asEvent(event, "CONN_STATUS")),
-      )
-    ),
-    recordQotRight: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) => recordQotRight(g, asEvent(event, "QOT_RIGHT")),
-      )
-    ),
-    recordApiQuota: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) => recordApiQuota(g, asEvent(event, "API_QUOTA")),
-      )
-    ),
-    recordUsedQuota: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) => recordUsedQuota(g, asEvent(event, "USED_QUOTA")),
-      )
-    ),
-    recordApiLevel: assign(({ context, event }) =>
-      withGateway(context, (g) => ({
-        ...g,
-        apiLevel: asEvent(event, "API_LEVEL").apiLevel,
-      }))
-    ),
-    recordUnknownNotification: assign(({ context, event }) =>
-      withGateway(
-        context,
-        (g) =>
-          recordUnknownNotification(
-            g,
-            asEvent(event, "UNKNOWN_NOTIFICATION").notifyType,
-          ),
-      )
-    ),
-    recordFatal: assign(({ context, event }) =>
-      withGateway(context, (g) => ({
-        ...g,
-        fatal: event.type === "GTW_EVENT"
-          ? fatalFromGtwEvent(event, context.options.policy)
-          : fatalFromStatus(
-            asEvent(event, "PROGRAM_STATUS"),
-            context.options.policy,
-          ),
-      }))
-    ),
-    announceFatal: emit(({ context }) => ({
-      type: "fatal" as const,
-      ...context.gateway.fatal ?? { reason: "unknown" },
-    })),
-    resetGateway: assign({ gateway: () => emptyGatewayRecord() }),
-
     // whole session
     forwardNotification: enqueueActions(({ event, enqueue }) => {
       const { notification } = asEvent(event, "NOTIFICATION");
@@ -813,6 +714,12 @@ export const sessionMachineDefinition = setup({
     }),
   },
   delays: sessionDelays,
+}).extend({
+  // The gateway region's actions, shared with programStatusMachine. Added
+  // here, not spread into `actions` above: a ready-made action there makes
+  // TypeScript infer the action map before the `params` of `noteLoss` and the
+  // like are known, and `enqueueActions` then fails to type-check.
+  actions: gatewayActions<SessionContext, SessionEvent>(gateway),
 }).createMachine({
   id: "session",
   type: "parallel",
