@@ -31,7 +31,7 @@
  * @module
  */
 import { createActor } from "../deps.ts";
-import type { Actor } from "./_xstate_types.ts";
+import type { Actor } from "../machines/mod.ts";
 import {
   type C2SOf,
   type DecodedPacket,

@@ -52,7 +52,6 @@ export {
   type PacketEncAlgoOption,
   type ReconnectOptions,
 } from "./options.ts";
-export type { Actor } from "./_xstate_types.ts";
 export {
   describeOpsCommand,
   formatOpsCommand,

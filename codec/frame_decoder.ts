@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
 import { decodeHeader, HEADER_SIZE, PROTO_VER } from "./header.ts";
+import { readU32 } from "./_le.ts";
 import type { PacketHeader } from "./header.ts";
 import type { DecodedPacket } from "./packet.ts";
 import type { PacketCrypto } from "./packet_crypto.ts";
@@ -36,11 +37,6 @@ export type FrameResult =
 // through bodyLen, complete. So a peer speaking another protocol is rejected
 // at its first byte, and a hostile bodyLen before the rest of the header.
 const CHECKPOINTS = [1, 2, 12, 16, HEADER_SIZE] as const;
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) |
-    (bytes[at + 3] << 24)) >>> 0;
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

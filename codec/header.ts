@@ -8,6 +8,7 @@
  * @module
  */
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
+import { readU32, writeU32 } from "./_le.ts";
 
 /** Size in bytes of a packet header. */
 export const HEADER_SIZE = 44;
@@ -45,18 +46,6 @@ function checkUint(name: string, value: number, max: number): void {
       `header ${name} must be an integer in 0..${max}, got ${value}`,
     );
   }
-}
-
-function writeU32(target: Uint8Array, at: number, value: number): void {
-  target[at] = value & 0xff;
-  target[at + 1] = (value >>> 8) & 0xff;
-  target[at + 2] = (value >>> 16) & 0xff;
-  target[at + 3] = (value >>> 24) & 0xff;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) |
-    (bytes[at + 3] << 24)) >>> 0;
 }
 
 /**

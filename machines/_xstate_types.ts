@@ -5,6 +5,8 @@
  * @module
  */
 import type {
+  Actor as XStateActor,
+  AnyActorLogic,
   PromiseActorLogic as XStatePromiseActorLogic,
   SnapshotFrom as XStateSnapshotFrom,
 } from "../deps.ts";
@@ -17,3 +19,6 @@ export type PromiseActorLogic<TOutput, TInput> = XStatePromiseActorLogic<
 
 /** @ignore */
 export type SnapshotFrom<T> = XStateSnapshotFrom<T>;
+
+/** @ignore */
+export type Actor<TLogic extends AnyActorLogic> = XStateActor<TLogic>;

@@ -118,4 +118,8 @@ export {
 } from "./describe_session.ts";
 export * from "./to_mermaid.ts";
 export * from "./to_dot.ts";
-export type { PromiseActorLogic, SnapshotFrom } from "./_xstate_types.ts";
+export type {
+  Actor,
+  PromiseActorLogic,
+  SnapshotFrom,
+} from "./_xstate_types.ts";
