@@ -31,3 +31,4 @@ export type {
 } from "npm:xstate@5.33.3";
 export { default as protobuf } from "npm:protobufjs@8.8.1";
 export { or } from "npm:xstate@5.33.3";
+export { Counter, Gauge, Histogram, Registry } from "npm:prom-client@15.1.3";
