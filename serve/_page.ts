@@ -75,9 +75,10 @@ export const PAGE_HTML: string = `<!doctype html>
 export const PAGE_CSS: string = `:root {
   color-scheme: light;
   --fg: #1d2329; --muted: #5b6672; --bg: #f3f5f7; --card: #fff;
-  --good: #17803d; --bad: #c62828; --warn: #b86e00; --hi: #ffd866;
+  --good: #17803d; --bad: #c62828; --warn: #b86e00; --hi: #4fc3f7; --hi-line: #0b4f8a;
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: var(--fg); background: var(--bg); }
 header { display: flex; align-items: center; gap: .75rem; padding: .75rem 1rem;
@@ -120,8 +121,9 @@ h2 button { padding: .2rem .6rem; font-size: .85rem; background: #5b6672; }
 .chart.fit svg { width: 100%; }
 .chart:not(.fit) svg { width: 1800px; max-width: none; }
 .chart .node.active > path, .chart .node.active > polygon, .chart .node.active > ellipse,
-.chart .node.active > g > a > path { fill: var(--hi); stroke: #9a6700; stroke-width: 3px; }
-.chart .cluster.active > path { stroke: #9a6700; stroke-width: 2.5px; }
+.chart .node.active > g > a > path { fill: var(--hi); stroke: var(--hi-line); stroke-width: 4px; }
+.chart .node.active text { font-weight: 700; }
+.chart .cluster.active > path { stroke: var(--hi-line); stroke-width: 2.5px; }
 `;
 
 /** The script. */
@@ -132,7 +134,11 @@ export const PAGE_JS: string = `"use strict";
   var nodes = new Map();
   document.querySelectorAll("#chart g.node, #chart g.cluster").forEach(function (g) {
     var title = g.querySelector("title");
-    if (title) nodes.set(title.textContent.replace(/^cluster_/, ""), g);
+    if (!title) return;
+    var id = title.textContent.replace(/^cluster_/, "");
+    // The root and its regions are always active: outlining them says nothing.
+    if (g.classList.contains("cluster") && id.split(".").length < 4) return;
+    nodes.set(id, g);
   });
   var active = [];
   var pending = null;

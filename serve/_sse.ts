@@ -36,8 +36,12 @@ export class _SseStreams {
     return this.#streams.size;
   }
 
-  /** A new stream starting with `initial`; ends when the client leaves. */
-  open(initial: Uint8Array[], signal: AbortSignal): ReadableStream<Uint8Array> {
+  /**
+   * A new stream starting with `initial`; ends when the client leaves (the
+   * server cancels the body). Not tied to the request's signal: some servers
+   * abort it as soon as the response starts.
+   */
+  open(initial: Uint8Array[]): ReadableStream<Uint8Array> {
     let stream: Stream | undefined;
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -53,7 +57,6 @@ export class _SseStreams {
       },
       cancel: () => this.#drop(stream),
     }, new CountQueuingStrategy({ highWaterMark: 1 }));
-    signal.addEventListener("abort", () => this.#end(stream), { once: true });
     return body;
   }
 

@@ -345,12 +345,12 @@ export function createServeHandler(
     }
   };
 
-  const events = (request: Request): Response => {
+  const events = (): Response => {
     const initial = [
       _sseMessage("history", observer.history()),
       _sseMessage("state", observer.state),
     ];
-    return new Response(streams.open(initial, request.signal), {
+    return new Response(streams.open(initial), {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-store",
