@@ -102,9 +102,7 @@ Deno.test({
       assert(!timeline?.includes("135790"));
       assertEquals(client.describe().ready, true);
       assertEquals(
-        sim.events.filter((e) =>
-          e.type === "codeAccepted"
-        ).length,
+        sim.events.filter((e) => e.type === "codeAccepted").length,
         1,
       );
 
