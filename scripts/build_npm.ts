@@ -655,7 +655,11 @@ export async function buildNpm(
       exports: exportsField,
       files: ["esm/", "cjs/", "types/", "README.md"],
       engines: { node: `>=${NODE_MAJOR}` },
-      dependencies,
+      // Caret ranges: npm users share one copy with their own code; the
+      // exact versions stay pinned in deps.ts for Deno.
+      dependencies: Object.fromEntries(
+        Object.entries(dependencies).map(([name, v]) => [name, `^${v}`]),
+      ),
       keywords: ["futu", "moomoo", "opend", "xstate", "statechart", "protobuf"],
     };
     await Deno.writeTextFile(

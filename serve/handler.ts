@@ -63,7 +63,7 @@ const MAX_PICTURE_BYTES = 2 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
-function json(status: number, body: Json, headers: HeadersInit = {}): Response {
+function json(status: number, body: Json, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: {
@@ -75,7 +75,7 @@ function json(status: number, body: Json, headers: HeadersInit = {}): Response {
   });
 }
 
-function refusal(status: number, message: string, headers?: HeadersInit) {
+function refusal(status: number, message: string, headers?: Record<string, string>) {
   return json(status, { error: true, message }, headers);
 }
 
@@ -396,7 +396,7 @@ export function createServeHandler(
     return json(s.ready ? 200 : 503, body);
   };
 
-  const text = (body: string, type: string, headers: HeadersInit = {}) =>
+  const text = (body: string, type: string, headers: Record<string, string> = {}) =>
     new Response(body, {
       headers: {
         "content-type": `${type}; charset=utf-8`,
