@@ -57,14 +57,14 @@ export const PAGE_HTML: string = `<!doctype html>
         <button type="submit">Use token</button>
       </form>
     </section>
-    <section class="card">
-      <h2>Timeline</h2>
-      <ol id="timeline" reversed></ol>
-    </section>
   </div>
   <section class="card chart-card">
     <h2>Statechart <button id="zoom" type="button">Zoom</button></h2>
     <div id="chart" class="chart fit">${SESSION_DIAGRAM_SVG}</div>
+  </section>
+  <section class="card timeline-card">
+    <h2>Timeline</h2>
+    <ol id="timeline" reversed></ol>
   </section>
 </main>
 </body>
@@ -91,8 +91,13 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; display: flex; justify-content: space-b
 .badge.waiting { background: var(--warn); }
 .conn { margin-left: auto; color: #7ddc8c; }
 .conn.off { color: #ff8a80; }
-main { display: grid; gap: .75rem; padding: .75rem; grid-template-columns: minmax(0, 1fr); }
-@media (min-width: 900px) { main { grid-template-columns: 360px minmax(0, 1fr); align-items: start; } }
+main { display: grid; gap: .75rem; padding: .75rem; grid-template-columns: minmax(0, 1fr);
+  grid-template-areas: "side" "chart" "timeline"; align-items: start; }
+.side { grid-area: side; } .chart-card { grid-area: chart; } .timeline-card { grid-area: timeline; }
+@media (min-width: 900px) {
+  main { grid-template-columns: 360px minmax(0, 1fr); grid-template-rows: auto 1fr;
+    grid-template-areas: "side chart" "timeline chart"; }
+}
 .side { display: grid; gap: .75rem; min-width: 0; }
 .card { background: var(--card); border-radius: .5rem; padding: .75rem 1rem;
   box-shadow: 0 1px 2px rgba(0,0,0,.08); min-width: 0; }

@@ -80,7 +80,10 @@ Deno.test({
       assertEquals(overflow, 0);
       const dir = Deno.env.get("SCREENSHOT_DIR");
       if (dir) {
-        await page.screenshot({ path: `${dir}/console_phone.png` });
+        await page.screenshot({
+          path: `${dir}/console_phone.png`,
+          fullPage: true,
+        });
       }
 
       await page.type("#code", "135790");
