@@ -4,7 +4,8 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { createOpenDClient } from "opend-machine/client";
 import { startSimulator } from "opend-machine/sim";
-import { createServeHandler } from "opend-machine/serve";
+import { createServer } from "node:http";
+import { createServeHandler, toNodeListener } from "opend-machine/serve";
 
 const ORIGIN = "http://127.0.0.1:8080";
 
@@ -56,6 +57,38 @@ test("esm: the serve handler answers /readyz and /metrics for a simulated OpenD"
     await (await waitStatus(handler, "/readyz", 200)).body?.cancel();
   } finally {
     await handler.close();
+    await client.close();
+    await sim.close();
+  }
+});
+
+test("esm: toNodeListener serves the handler over node:http", {
+  timeout: 30_000,
+}, async () => {
+  const sim = await startSimulator({ port: 0, opsPort: false });
+  const client = createOpenDClient({ port: sim.address.port });
+  const handler = createServeHandler(client, { log: () => {} });
+  const server = createServer(toNodeListener(handler));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    await client.whenReady(20_000);
+    const ready = await fetch(`${base}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal((await ready.json()).gateway, "Ready");
+    const metrics = await fetch(`${base}/metrics`);
+    assert.match(await metrics.text(), /^opend_ready 1$/m);
+    const cross = await fetch(`${base}/api/reset`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "https://evil.example" },
+      body: "{}",
+    });
+    assert.equal(cross.status, 403);
+    await cross.body?.cancel();
+  } finally {
+    await handler.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
     await client.close();
     await sim.close();
   }

@@ -17,6 +17,7 @@ import { _Metrics } from "./_metrics.ts";
 import { _Observer, type ConsoleState } from "./_observer.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./_page.ts";
 import { _sseMessage, _SseStreams } from "./_sse.ts";
+import { isIpLiteral, isLoopbackHost } from "./listen.ts";
 import {
   type Alert,
   type AlertType,
@@ -63,7 +64,11 @@ const MAX_PICTURE_BYTES = 2 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
-function json(status: number, body: Json, headers: Record<string, string> = {}): Response {
+function json(
+  status: number,
+  body: Json,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: {
@@ -75,7 +80,11 @@ function json(status: number, body: Json, headers: Record<string, string> = {}):
   });
 }
 
-function refusal(status: number, message: string, headers?: Record<string, string>) {
+function refusal(
+  status: number,
+  message: string,
+  headers?: Record<string, string>,
+) {
   return json(status, { error: true, message }, headers);
 }
 
@@ -231,9 +240,28 @@ export function createServeHandler(
       ),
   });
 
+  const allowedHosts = new Set(
+    [...allowedOrigins].map((o) => {
+      try {
+        return new URL(o).hostname;
+      } catch {
+        return "";
+      }
+    }),
+  );
+
   /** Same-origin JSON with the token, or why not. */
   const guard = (request: Request): Response | undefined => {
     const url = new URL(request.url);
+    // Without a token, only a loopback or IP-literal Host: a page whose
+    // domain was rebound to 127.0.0.1 is same-origin with itself, not with us.
+    if (
+      tokenDigest === undefined && !isLoopbackHost(url.hostname) &&
+      !isIpLiteral(url.hostname) && !allowedHosts.has(url.hostname)
+    ) {
+      metrics.refused.inc({ reason: "host" });
+      return refusal(403, `requests for host ${url.hostname} are refused`);
+    }
     const origin = request.headers.get("origin");
     if (
       origin !== null && origin !== url.origin && !allowedOrigins.has(origin)
@@ -396,7 +424,11 @@ export function createServeHandler(
     return json(s.ready ? 200 : 503, body);
   };
 
-  const text = (body: string, type: string, headers: Record<string, string> = {}) =>
+  const text = (
+    body: string,
+    type: string,
+    headers: Record<string, string> = {},
+  ) =>
     new Response(body, {
       headers: {
         "content-type": `${type}; charset=utf-8`,

@@ -44,3 +44,20 @@ export function parseListen(
   }
   return { hostname: m[1] || m[2] || "127.0.0.1", port };
 }
+
+/**
+ * Whether `host` is an IPv4 or IPv6 address rather than a name.
+ *
+ * @example
+ * ```ts
+ * import { isIpLiteral } from "./listen.ts";
+ * isIpLiteral("10.0.0.7"); // true
+ * isIpLiteral("[::1]"); // true
+ * isIpLiteral("opend.example.com"); // false
+ * ```
+ */
+export function isIpLiteral(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(h) ||
+    (h.includes(":") && /^[0-9a-f:.]+$/i.test(h));
+}

@@ -47,4 +47,5 @@ export {
   type WebhookOptions,
 } from "./webhooks.ts";
 export { activeStateIds } from "./active_states.ts";
-export { isLoopbackHost, parseListen } from "./listen.ts";
+export { isIpLiteral, isLoopbackHost, parseListen } from "./listen.ts";
+export { type FetchHandler, toNodeListener } from "./node_listener.ts";

@@ -292,4 +292,17 @@ Deno.test("routes: unknown paths 404, wrong methods 405, HEAD on probes, securit
   assert(page.text.includes("<title>session.link.session.online</title>"));
   assertEquals((await get(handler, "/assets/console.js")).status, 200);
   assertEquals((await get(handler, "/api/picture")).status, 404);
+  // No token: a page whose domain was rebound to 127.0.0.1 is refused.
+  const rebound = await handler.fetch(
+    new Request("http://rebound.example:8080/api/reset", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        origin: "http://rebound.example:8080",
+      },
+      body: "{}",
+    }),
+  );
+  assertEquals(rebound.status, 403);
+  await rebound.body?.cancel();
 });
