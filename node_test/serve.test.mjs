@@ -46,6 +46,10 @@ test("esm: the serve handler answers /readyz and /metrics for a simulated OpenD"
     sim.requireVerification("phone");
     const waiting = await waitStatus(handler, "/readyz", 503);
     assert.equal((await waiting.json()).gateway, "NeedPhoneVerifyCode");
+    // The supervisor asks OpenD to send the SMS first, then waits for a code.
+    while (handler.state.pendingCode === null) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     const code = await handler.fetch(
       new Request(ORIGIN + "/api/code", {
         method: "POST",
