@@ -4,7 +4,10 @@
  * @module
  */
 
-type StateValueLike = string | { readonly [key: string]: StateValueLike };
+/** A snapshot's `value`: a state name, or child regions by name. */
+export type StateValueLike =
+  | string
+  | { readonly [key: string]: StateValueLike };
 
 /**
  * Every active state id of a machine whose root id is `rootId`, ancestors

@@ -46,6 +46,6 @@ export {
   WebhookNotifier,
   type WebhookOptions,
 } from "./webhooks.ts";
-export { activeStateIds } from "./active_states.ts";
+export { activeStateIds, type StateValueLike } from "./active_states.ts";
 export { isIpLiteral, isLoopbackHost, parseListen } from "./listen.ts";
 export { type FetchHandler, toNodeListener } from "./node_listener.ts";
