@@ -85,10 +85,6 @@ function sanitize(value: unknown, depth = 0): unknown {
   return out;
 }
 
-function sameState(a: ConsoleState, b: ConsoleState): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /** Observes one client; {@link close} lets go of it. */
 export class _Observer {
   readonly #client: OpenDClient;
@@ -99,6 +95,9 @@ export class _Observer {
   readonly #now: () => number;
   #seq = 0;
   #state: ConsoleState;
+  #stateJson: string;
+  #lastContext: unknown;
+  #lastKey = "";
   #keepAliveSince: number | undefined;
   #wasSending = false;
   #lostAt: number | undefined;
@@ -113,6 +112,7 @@ export class _Observer {
     this.#diagramIds = diagramIds;
     this.#now = now;
     this.#state = this.#compute(client.getSnapshot());
+    this.#stateJson = JSON.stringify(this.#state);
     this.#offs.push(client.on("*", (event) => this.#onEmitted(event)));
     const sub = client.actor.subscribe({
       next: (snapshot) => this.#onSnapshot(snapshot),
@@ -207,10 +207,22 @@ export class _Observer {
     if (!sending) this.#keepAliveSince = undefined;
     this.#wasSending = sending;
 
+    // Most snapshots (bytes arrived, a keep-alive went out) change neither
+    // context nor the states the console shows: skip them cheaply, since
+    // this runs with the supervisor on every packet.
+    const key = `${snapshot.status}${this.#client.closed}${
+      JSON.stringify(snapshot.value)
+    }`;
+    if (snapshot.context === this.#lastContext && key === this.#lastKey) return;
+    this.#lastContext = snapshot.context;
+    this.#lastKey = key;
+
     const next = this.#compute(snapshot);
-    if (sameState(next, this.#state)) return;
+    const json = JSON.stringify(next);
+    if (json === this.#stateJson) return;
     const previous = this.#state;
     this.#state = next;
+    this.#stateJson = json;
     this.#emit((l) => l.state?.(next, previous));
   }
 

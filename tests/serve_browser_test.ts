@@ -7,6 +7,7 @@
 import puppeteer from "npm:puppeteer-core@24.8.2";
 import { assert, assertEquals } from "@std/assert";
 import { createOpenDClient } from "../client/mod.ts";
+import { ProgramStatusType } from "../codec/mod.ts";
 import { startSimulator } from "../sim/mod.ts";
 import { createServeHandler } from "../serve/mod.ts";
 
@@ -21,7 +22,7 @@ const hasChromium = (() => {
 
 Deno.test({
   name:
-    "console in Chromium: a phone code typed into the page makes OpenD Ready",
+    "console in Chromium: a phone code typed into the page (token asked once) makes OpenD Ready; reset after a fatal stop",
   // CI installs Chromium; only a developer without it skips this test.
   ignore: !hasChromium && Deno.env.get("CI") !== "true",
   async fn() {
@@ -31,7 +32,10 @@ Deno.test({
       phoneCode: "135790",
     });
     await using client = createOpenDClient({ port: sim.address.port });
-    await using handler = createServeHandler(client, { log: () => {} });
+    await using handler = createServeHandler(client, {
+      log: () => {},
+      token: "tok-123",
+    });
     const server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       handler.fetch,
@@ -88,6 +92,13 @@ Deno.test({
 
       await page.type("#code", "135790");
       await page.click("#code-form button");
+      // The console has a token: the page asks for it once, then sends the code.
+      await page.waitForSelector("#token-card:not([hidden])", {
+        timeout: 30_000,
+      });
+      assertEquals(await page.$eval("#code", (i) => i.value), "");
+      await page.type("#token", "tok-123");
+      await page.click("#token-form button");
       await page.waitForSelector('body[data-ready="true"]', {
         timeout: 30_000,
       });
@@ -108,6 +119,21 @@ Deno.test({
         sim.events.filter((e) => e.type === "codeAccepted").length,
         1,
       );
+
+      // A fatal stop shows the reset button; once the cause is fixed, a
+      // click connects again.
+      sim.runScenario("banned", { timeScale: 0.01 });
+      await page.waitForSelector("#reset-card:not([hidden])", {
+        timeout: 30_000,
+      });
+      assertEquals(await page.$eval("#badge", (b) => b.textContent), "fatal");
+      sim.setAccount({ banned: false });
+      sim.setProgramStatus(ProgramStatusType.Ready);
+      await page.click("#reset");
+      await page.waitForSelector('body[data-ready="true"]', {
+        timeout: 30_000,
+      });
+      assert(await page.$eval("#reset-card", (c) => c.hidden));
 
       if (dir) {
         await page.setViewport({

@@ -2,6 +2,7 @@
 // public API: probes, metrics, status, events, codes, reset.
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { ProgramStatusType } from "../codec/mod.ts";
+import { _sseMessage, _SseStreams } from "../serve/_sse.ts";
 import {
   get,
   hasPromtool,
@@ -305,4 +306,61 @@ Deno.test("routes: unknown paths 404, wrong methods 405, HEAD on probes, securit
   );
   assertEquals(rebound.status, 403);
   await rebound.body?.cancel();
+});
+
+Deno.test("picture code: the console serves the picture OpenD saved, and the letters typed reach OpenD", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "opend-picture-" });
+  const picturePath = `${dir}/PicVerifyCode.png`;
+  // A PNG signature and a few bytes: the console serves the file as it is.
+  const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 1, 2, 3, 4]);
+  await Deno.writeFile(picturePath, png);
+  try {
+    await using rig = await startRig({
+      sim: { pictureCode: "Ab3d" },
+      client: { picturePath },
+    });
+    const { sim, handler, client } = rig;
+    await client.whenReady(20_000);
+    assertEquals((await get(handler, "/api/picture")).status, 404);
+    sim.requireVerification("picture");
+    await until(
+      () => handler.state.pendingCode?.kind === "picture",
+      "the picture code request",
+    );
+    assertEquals(handler.state.pendingCode?.picturePath, picturePath);
+    const response = await handler.fetch(
+      new Request(`${ORIGIN}/api/picture`),
+    );
+    assertEquals(response.status, 200);
+    assertEquals(response.headers.get("content-type"), "image/png");
+    assertEquals(new Uint8Array(await response.arrayBuffer()), png);
+    assertEquals(
+      (await post(handler, "/api/code", { code: "Ab3d" })).status,
+      202,
+    );
+    await sim.waitFor("codeAccepted", undefined, { timeoutMs: 10_000 });
+    await waitStatus(handler, "/readyz", 200);
+    assertEquals((await get(handler, "/api/picture")).status, 404);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("events: a consumer that stops reading is cut off, not buffered without bound", async () => {
+  const streams = new _SseStreams(10, 60_000);
+  const stalled = streams.open([]);
+  const reading = streams.open([]);
+  const reader = reading.getReader();
+  for (let i = 0; i < 50; i++) {
+    streams.broadcast(_sseMessage("event", { i }));
+    await reader.read();
+  }
+  assertEquals(streams.size, 1, "only the reader is left");
+  // The stalled one got what was queued before it fell behind, then its end.
+  let chunks = 0;
+  for await (const _ of stalled) chunks++;
+  assert(chunks >= 10 && chunks <= 13, `${chunks} chunks`);
+  await reader.cancel();
+  assertEquals(streams.size, 0);
+  streams.close();
 });
