@@ -23,7 +23,7 @@ Deno.test("readyz follows kicked-out, phone-code and restart; metrics follow and
     client: {
       // This deployment takes the login back after a short cool-down.
       policy: {
-        KickedOut: { reaction: "reloginAfterCooldown", cooldownMs: 100 },
+        KickedOut: { reaction: "reloginAfterCooldown", cooldownMs: 1_000 },
       },
     },
   });
@@ -66,7 +66,7 @@ Deno.test("readyz follows kicked-out, phone-code and restart; metrics follow and
   await step(200);
 
   // OpenD restarts: the link drops and comes back.
-  await sim.restart(300);
+  await sim.restart(1_000);
   await step(503);
   await step(200);
   assertEquals(seen, [200, 503, 200, 503, 200, 503, 200]);

@@ -101,8 +101,11 @@ Deno.test("webhooks: needsCode, ready-after-loss and fatal reach the receiver on
     assertMatch(ready.text, /Ready again after/);
     assert((ready.details.downMs as number) >= 0);
     assertMatch(fatal.text, /BanLogin/);
-    const m = (await get(handler, "/metrics")).text;
-    assertEquals(sample(m, 'opend_webhook_deliveries_total{result="ok"}'), 3);
+    // The receiver has the last alert before the notifier has its answer.
+    await until(async () => {
+      const m = (await get(handler, "/metrics")).text;
+      return sample(m, 'opend_webhook_deliveries_total{result="ok"}') === 3;
+    }, "three deliveries counted");
     assertEquals(rig.logs, []);
   } finally {
     await hook.close();
@@ -150,6 +153,10 @@ Deno.test("webhooks: a failing receiver gets retries, logged once per streak; a 
     );
     assertEquals(stuck.received.length, 1, "one delivery at a time per URL");
 
+    await until(async () => {
+      const m = (await get(handler, "/metrics")).text;
+      return sample(m, 'opend_webhook_deliveries_total{result="ok"}') === 1;
+    }, "the third attempt counted");
     const m = (await get(handler, "/metrics")).text;
     assertEquals(
       sample(m, 'opend_webhook_deliveries_total{result="failed"}'),
