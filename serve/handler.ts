@@ -159,7 +159,8 @@ function alertText(event: SessionEmitted, opend: string): string | undefined {
 
 /**
  * Creates the handler over a client. The client is observed, never closed:
- * close it yourself after {@link ServeHandler.close}.
+ * close it yourself after {@link ServeHandler.close}. Throws `TypeError` for
+ * an empty token or a webhook URL that is not http(s).
  *
  * @example
  * ```ts
@@ -181,22 +182,28 @@ export function createServeHandler(
 ): ServeHandler {
   const log = options.log ?? ((line: string) => console.error(line));
   const maxBody = options.maxBodyBytes ?? 4096;
-  const tokenDigest = options.token === undefined ? undefined : digest(
-    options.token instanceof Secret ? options.token.reveal() : options.token,
-  );
+  const token = options.token instanceof Secret
+    ? options.token.reveal()
+    : options.token;
+  if (token !== undefined && (typeof token !== "string" || token === "")) {
+    throw new TypeError("createServeHandler: token must be a non-empty string");
+  }
+  const tokenDigest = token === undefined ? undefined : digest(token);
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const codeLimiter = new SlidingWindowLimiter(
     options.codeRateLimit ?? { max: 5, windowMs: 60_000 },
   );
-  const observer = new _Observer(client, DIAGRAM_STATE_IDS);
-  const metrics = new _Metrics(observer);
-  const streams = new _SseStreams();
+  // First what can throw (bad URLs), then the subscriptions to the client.
   const webhooks = options.webhooks && options.webhooks.urls.length > 0
     ? new WebhookNotifier(options.webhooks, {
+      // Results arrive asynchronously, after `metrics` exists.
       onResult: (result) => metrics.webhooks.inc({ result }),
       log,
     })
     : undefined;
+  const observer = new _Observer(client, DIAGRAM_STATE_IDS);
+  const metrics = new _Metrics(observer);
+  const streams = new _SseStreams();
   let closed = false;
 
   const alert = (

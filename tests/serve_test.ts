@@ -3,6 +3,9 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { ProgramStatusType } from "../codec/mod.ts";
 import { _sseMessage, _SseStreams } from "../serve/_sse.ts";
+import { createOpenDClient } from "../client/mod.ts";
+import { startSimulator } from "../sim/mod.ts";
+import { createServeHandler } from "../serve/mod.ts";
 import {
   get,
   hasPromtool,
@@ -363,4 +366,19 @@ Deno.test("events: a consumer that stops reading is cut off, not buffered withou
   await reader.cancel();
   assertEquals(streams.size, 0);
   streams.close();
+});
+
+Deno.test("an empty token is refused up front, never taken as no password", async () => {
+  await using sim = await startSimulator({ port: 0, opsPort: false });
+  await using client = createOpenDClient({
+    port: sim.address.port,
+    autoStart: false,
+  });
+  let message = "";
+  try {
+    createServeHandler(client, { token: "" });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assertMatch(message, /token must be a non-empty string/);
 });
