@@ -18,6 +18,7 @@ import {
   parseListen,
   type ServeHandler,
 } from "../serve/mod.ts";
+import { createTimeline, followClient, wantsColor } from "./_timeline.ts";
 
 const USAGE = `Usage: deno task serve [--host H] [--port P] [options]
 Runs the OpenD supervisor and serves health, metrics, events and a web console.
@@ -35,6 +36,7 @@ Runs the OpenD supervisor and serves health, metrics, events and a web console.
   --allow-origin ORIGIN     another origin allowed to post (a proxy's), repeatable
   --webhook URL             post alerts here, repeatable
   --webhook-secret-env NAME environment variable holding the webhooks' HMAC secret
+  --quiet                   print only the console's address, not the timeline
   --help                    this text
 Ctrl+C or SIGTERM stops gracefully.`;
 
@@ -71,6 +73,7 @@ export async function main(
         "allow-origin": { type: "string", multiple: true },
         webhook: { type: "string", multiple: true },
         "webhook-secret-env": { type: "string" },
+        quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -177,6 +180,13 @@ export async function main(
     await handler.close();
     await client.close();
     return 1;
+  }
+  // The same timeline as `watch`, for the container's log (no secrets).
+  if (!values.quiet) {
+    followClient(
+      client,
+      createTimeline((line) => console.log(line), wantsColor()),
+    );
   }
   client.start();
   await done.promise;

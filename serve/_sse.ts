@@ -26,9 +26,17 @@ export class _SseStreams {
   #pinger: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  constructor(maxBacklog = 500, pingMs = 15_000) {
+  readonly #maxStreams: number;
+
+  constructor(maxBacklog = 500, pingMs = 15_000, maxStreams = 64) {
     this.#maxBacklog = maxBacklog;
     this.#pingMs = pingMs;
+    this.#maxStreams = maxStreams;
+  }
+
+  /** Whether another stream may open. */
+  get full(): boolean {
+    return this.#streams.size >= this.#maxStreams;
   }
 
   /** Streams open now. */

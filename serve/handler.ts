@@ -381,6 +381,11 @@ export function createServeHandler(
   };
 
   const events = (): Response => {
+    if (streams.full) {
+      return refusal(503, "too many event streams are open", {
+        "retry-after": "10",
+      });
+    }
     const initial = [
       _sseMessage("history", observer.history()),
       _sseMessage("state", observer.state),

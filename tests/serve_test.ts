@@ -368,6 +368,18 @@ Deno.test("events: a consumer that stops reading is cut off, not buffered withou
   streams.close();
 });
 
+Deno.test("events: open streams are capped", () => {
+  const streams = new _SseStreams(10, 60_000, 2);
+  const a = streams.open([]);
+  assert(!streams.full);
+  const b = streams.open([]);
+  assert(streams.full);
+  streams.close();
+  assertEquals(streams.size, 0);
+  void a.cancel();
+  void b.cancel();
+});
+
 Deno.test("an empty token is refused up front, never taken as no password", async () => {
   await using sim = await startSimulator({ port: 0, opsPort: false });
   await using client = createOpenDClient({
