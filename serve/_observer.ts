@@ -58,7 +58,7 @@ export interface _ObserverListener {
   event?(entry: ConsoleEvent, raw: SessionEmitted | undefined): void;
   state?(state: ConsoleState, previous: ConsoleState): void;
   keepAlive?(rttMs: number): void;
-  /** Ready again `downMs` after the first loss of an outage. */
+  /** Ready again `downMs` after the first loss of an outage (just before that `ready` event). */
   recovered?(downMs: number, lostReason: string): void;
 }
 
@@ -190,12 +190,13 @@ export class _Observer {
       this.#lostAt = this.#now();
       this.#lostReason = redactSecrets(event.reason);
     }
-    this.#record(event.type, event as Record<string, unknown>, event);
+    // Before the `ready` event itself, so its listeners know the outage.
     if (event.type === "ready" && this.#lostAt !== undefined) {
       const down = this.#now() - this.#lostAt;
       this.#lostAt = undefined;
       this.#emit((l) => l.recovered?.(down, this.#lostReason));
     }
+    this.#record(event.type, event as Record<string, unknown>, event);
   }
 
   #onSnapshot(snapshot: SessionSnapshot): void {

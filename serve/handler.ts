@@ -226,25 +226,45 @@ export function createServeHandler(
     webhooks?.send(body);
   };
 
+  // `ready` is worth an alert after a loss, or after any alert: whoever was
+  // told OpenD needs them is told when it no longer does.
+  let outage: { downMs: number; lostReason: string } | undefined;
+  let alertedSince: AlertType | undefined;
   observer.listen({
+    recovered: (downMs, lostReason) => {
+      outage = { downMs: Math.round(downMs), lostReason };
+    },
     event: (entry, raw) => {
       streams.broadcast(_sseMessage("event", entry));
+      if (raw?.type === "ready") {
+        if (outage !== undefined) {
+          alert(
+            "ready",
+            `OpenD ${client.address} is Ready again after ${
+              (outage.downMs / 1000).toFixed(1)
+            } s (${outage.lostReason}).`,
+            { ...outage, ...(alertedSince ? { after: alertedSince } : {}) },
+          );
+        } else if (alertedSince !== undefined) {
+          alert(
+            "ready",
+            `OpenD ${client.address} is Ready again (after ${alertedSince}).`,
+            { after: alertedSince },
+          );
+        }
+        outage = undefined;
+        alertedSince = undefined;
+        return;
+      }
       if (raw === undefined || !ALERT_TYPES.has(raw.type)) return;
       const text = alertText(raw, client.address);
       if (text !== undefined) {
         const { type: _type, ...details } = entry.event;
-        alert(raw.type as AlertType, text, details);
+        alertedSince = raw.type as AlertType;
+        alert(alertedSince, text, details);
       }
     },
     state: (state) => streams.broadcast(_sseMessage("state", state)),
-    recovered: (downMs, lostReason) =>
-      alert(
-        "ready",
-        `OpenD ${client.address} is Ready again after ${
-          (downMs / 1000).toFixed(1)
-        } s (${lostReason}).`,
-        { downMs: Math.round(downMs), lostReason },
-      ),
   });
 
   const allowedHosts = new Set(

@@ -21,7 +21,10 @@ export type AlertType =
 export interface Alert {
   /** Unique per alert; retries carry the same id, so receivers can dedupe. */
   readonly id: string;
-  /** `needsCode`, `needsPerson`, `fatal`, `gaveUp`, or `ready` (Ready again after a loss). */
+  /**
+   * `needsCode`, `needsPerson`, `fatal`, `gaveUp`, or `ready` (Ready again
+   * after a loss of the link or after one of the others).
+   */
   readonly type: AlertType;
   /** One human sentence, ready for a chat message. */
   readonly text: string;

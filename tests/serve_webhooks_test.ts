@@ -53,7 +53,7 @@ function receiver(
   };
 }
 
-Deno.test("webhooks: needsCode, ready-after-loss and fatal reach the receiver once each, signed", async () => {
+Deno.test("webhooks: needsCode, Ready again (after the code, after a loss) and fatal reach the receiver once each, signed", async () => {
   const hook = receiver();
   try {
     await using rig = await startRig({
@@ -73,8 +73,8 @@ Deno.test("webhooks: needsCode, ready-after-loss and fatal reach the receiver on
     await client.whenReady(20_000);
     await sim.restart(200);
     await until(
-      () => hook.received.some((r) => r.alert.type === "ready"),
-      "the ready alert",
+      () => hook.received.filter((r) => r.alert.type === "ready").length === 2,
+      "the ready alert after the restart",
     );
     sim.runScenario("banned", { timeScale: 0.01 });
     await until(
@@ -83,8 +83,8 @@ Deno.test("webhooks: needsCode, ready-after-loss and fatal reach the receiver on
     );
 
     const types = hook.received.map((r) => r.alert.type);
-    assertEquals(types, ["needsCode", "ready", "fatal"]);
-    assertEquals(new Set(hook.received.map((r) => r.alert.id)).size, 3);
+    assertEquals(types, ["needsCode", "ready", "ready", "fatal"]);
+    assertEquals(new Set(hook.received.map((r) => r.alert.id)).size, 4);
     for (const { alert, body, signature } of hook.received) {
       const expected = "sha256=" +
         createHmac("sha256", SECRET).update(body).digest("hex");
@@ -95,17 +95,20 @@ Deno.test("webhooks: needsCode, ready-after-loss and fatal reach the receiver on
       assert(alert.text.length > 10);
       assert(!body.includes("135790"));
     }
-    const [needsCode, ready, fatal] = hook.received.map((r) => r.alert);
+    const [needsCode, resolved, ready, fatal] = hook.received.map((r) =>
+      r.alert
+    );
     assertMatch(needsCode.text, /needs a phone verification code/);
     assertEquals(needsCode.details.kind, "phone");
-    assertMatch(ready.text, /Ready again after/);
+    assertMatch(resolved.text, /Ready again \(after needsCode\)/);
+    assertMatch(ready.text, /Ready again after \d+\.\d s/);
     assert((ready.details.downMs as number) >= 0);
     assertMatch(fatal.text, /BanLogin/);
     // The receiver has the last alert before the notifier has its answer.
     await until(async () => {
       const m = (await get(handler, "/metrics")).text;
-      return sample(m, 'opend_webhook_deliveries_total{result="ok"}') === 3;
-    }, "three deliveries counted");
+      return sample(m, 'opend_webhook_deliveries_total{result="ok"}') === 4;
+    }, "four deliveries counted");
     assertEquals(rig.logs, []);
   } finally {
     await hook.close();
@@ -155,14 +158,14 @@ Deno.test("webhooks: a failing receiver gets retries, logged once per streak; a 
 
     await until(async () => {
       const m = (await get(handler, "/metrics")).text;
-      return sample(m, 'opend_webhook_deliveries_total{result="ok"}') === 1;
-    }, "the third attempt counted");
+      // The needsCode alert's third attempt, then the Ready-again one.
+      return sample(m, 'opend_webhook_deliveries_total{result="ok"}') === 2;
+    }, "the third attempt and the Ready alert counted");
     const m = (await get(handler, "/metrics")).text;
     assertEquals(
       sample(m, 'opend_webhook_deliveries_total{result="failed"}'),
       2,
     );
-    assertEquals(sample(m, 'opend_webhook_deliveries_total{result="ok"}'), 1);
     const flakyLogs = rig.logs.filter((l) =>
       l.includes(new URL(flaky.url).host)
     );
