@@ -8,7 +8,7 @@
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { OpenDClient } from "../client/mod.ts";
 import { Secret, type SessionEmitted } from "../machines/mod.ts";
 import { SlidingWindowLimiter } from "../codec/ops_rate_limits.ts";
@@ -386,8 +386,11 @@ export function createServeHandler(
       return refusal(404, "no picture code is being asked for");
     }
     try {
+      const info = await stat(pending.picturePath);
+      if (!info.isFile() || info.size > MAX_PICTURE_BYTES) {
+        throw new RangeError("not a picture");
+      }
       const bytes = await readFile(pending.picturePath);
-      if (bytes.length > MAX_PICTURE_BYTES) throw new RangeError("too large");
       return new Response(new Uint8Array(bytes), {
         headers: {
           "content-type": "image/png",
