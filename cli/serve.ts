@@ -110,6 +110,17 @@ export async function main(
       throw new UsageError(`--algo ${algo} needs --rsa`);
     }
     listen = parseListen(values.listen);
+    for (const origin of values["allow-origin"] ?? []) {
+      let parsed = "";
+      try {
+        parsed = new URL(origin).origin;
+      } catch { /* reported below */ }
+      if (parsed !== origin) {
+        throw new UsageError(
+          `--allow-origin takes an origin like https://opend.example.com, got "${origin}"`,
+        );
+      }
+    }
     const token = values["token-env"] === undefined
       ? undefined
       : env(values["token-env"], "--token-env");

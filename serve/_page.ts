@@ -21,7 +21,7 @@ export const PAGE_HTML: string = `<!doctype html>
 <body>
 <header>
   <h1>OpenD</h1>
-  <span id="badge" class="badge">connecting</span>
+  <span id="badge" class="badge" role="status" aria-live="polite">connecting</span>
   <span id="conn" class="conn" title="live updates">&#9679;</span>
 </header>
 <main>
@@ -42,13 +42,13 @@ export const PAGE_HTML: string = `<!doctype html>
           maxlength="12" required aria-label="verification code" placeholder="code">
         <button type="submit">Submit</button>
       </form>
-      <p class="msg" id="code-msg"></p>
+      <p class="msg" id="code-msg" aria-live="polite"></p>
     </section>
     <section class="card danger" id="reset-card" hidden>
       <h2>Stopped</h2>
       <p id="reset-reason"></p>
       <button id="reset" type="button">Reset and reconnect</button>
-      <p class="msg" id="reset-msg"></p>
+      <p class="msg" id="reset-msg" aria-live="polite"></p>
     </section>
     <section class="card" id="token-card" hidden>
       <form id="token-form" autocomplete="off">

@@ -35,6 +35,11 @@ Deno.test("serve CLI: --help, and one line with exit 2 for what it refuses", asy
     [["--token-env", "OPEND_TEST_UNSET_TOKEN"], {}, /is not set/],
     [["--port", "70000"], {}, /port number/],
     [["--webhook", "ftp://x/"], {}, /webhook URL must be http\(s\)/],
+    [
+      ["--allow-origin", "https://x.example/path"],
+      {},
+      /--allow-origin takes an origin/,
+    ],
   ];
   for (const [args, env, pattern] of cases) {
     const result = await run(args, env);
