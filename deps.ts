@@ -31,3 +31,6 @@ export type {
 } from "npm:xstate@5.33.3";
 export { default as protobuf } from "npm:protobufjs@8.8.1";
 export { or } from "npm:xstate@5.33.3";
+// ws ships no declarations; sim/_ws_listener.ts types the little it uses.
+// @ts-ignore: an untyped module is an error for tsc (the Node build), not for Deno
+export { WebSocketServer } from "npm:ws@8.23.0";

@@ -30,6 +30,7 @@ export {
   type SimulatorOptions,
   startSimulator,
   type WaitForOptions,
+  type WsTlsOptions,
 } from "./simulator.ts";
 export {
   describeSimEvent,
@@ -42,6 +43,9 @@ export {
   type SimEventOf,
   type SimEventType,
   type SimVia,
+  WS_FAULTS,
+  type WsFault,
+  type WsKeyRefusal,
 } from "./events.ts";
 export {
   type GtwEventInput,
