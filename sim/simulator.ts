@@ -78,6 +78,7 @@ import type { WsRequestFrame } from "../codec/ws_frame.ts";
 import type { Packet } from "../codec/packet.ts";
 import {
   _LineSplitter,
+  _loggableCommand,
   _parseOpsLine,
   _redactArgs,
   _safeCommandName,
@@ -1809,7 +1810,7 @@ export class OpenDSimulator implements AsyncDisposable {
     this.#record({
       type: "opsCommand",
       ops: ops.id,
-      command,
+      command: _loggableCommand(parsed.command),
       args: _redactArgs(parsed.command, args),
     });
     const answer = (verdict: _Verdict, ok: string): string => {
