@@ -7,7 +7,7 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Server } from "node:net";
-import { WebSocketServer } from "../deps.ts";
+import { loadWs } from "../deps.ts";
 import { _WS_MAX_PAYLOAD, type _WsSocket } from "./_ws_connection.ts";
 
 /** A certificate and its private key (PEM) for `wss://`. */
@@ -31,11 +31,29 @@ interface _UpgradeServer {
   ): void;
 }
 
+/** `ws`'s WebSocketServer, as far as the listener uses it. */
+export type _WsServerClass = new (options: Record<string, unknown>) => unknown;
+
+/**
+ * Loads `ws` (on first use: Deno then needs `--allow-env`, for the
+ * variables `ws` reads when loaded).
+ */
+export async function _loadWsServerClass(): Promise<_WsServerClass> {
+  const module = await loadWs() as {
+    WebSocketServer?: _WsServerClass;
+    default?: { WebSocketServer?: _WsServerClass };
+  };
+  const found = module.WebSocketServer ?? module.default?.WebSocketServer;
+  if (found === undefined) throw new Error("ws has no WebSocketServer");
+  return found;
+}
+
 /**
  * Creates (does not listen) a server that hands every WebSocket to `accept`
  * with the client's `address:port`. Plain HTTP requests get 426.
  */
 export function _createWsServer(
+  WebSocketServer: _WsServerClass,
   tls: WsTlsOptions | undefined,
   accept: (ws: _WsSocket, remote: string) => void,
 ): Server {

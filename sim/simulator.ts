@@ -67,7 +67,12 @@ import {
   type _WsHost,
   type _WsSocket,
 } from "./_ws_connection.ts";
-import { _createWsServer, type WsTlsOptions } from "./_ws_listener.ts";
+import {
+  _createWsServer,
+  _loadWsServerClass,
+  type _WsServerClass,
+  type WsTlsOptions,
+} from "./_ws_listener.ts";
 import {
   decodeInitWebSocketRequest,
   encodeInitWebSocketResponse,
@@ -398,6 +403,7 @@ export class OpenDSimulator implements AsyncDisposable {
   readonly #wsKeyDigest: string | undefined;
   readonly #wsKeyRefusal: WsKeyRefusal;
   #wsFault: WsFault | undefined;
+  #wsServerClass: _WsServerClass | undefined;
   readonly #servers: { api?: Server; ops?: Server; ws?: Server } = {};
   readonly #serverClosed = new Set<Promise<void>>();
   readonly #conns = new Map<number, _ApiConnection | _WsConnection>();
@@ -1034,7 +1040,10 @@ export class OpenDSimulator implements AsyncDisposable {
     try {
       await this.#listenOnce("api");
       if (this.#opsPort !== false) await this.#listenOnce("ops");
-      if (this.#wsPort !== false) await this.#listenOnce("ws");
+      if (this.#wsPort !== false) {
+        this.#wsServerClass = await _loadWsServerClass();
+        await this.#listenOnce("ws");
+      }
     } catch (error) {
       await this.close();
       throw error;
@@ -1156,7 +1165,11 @@ export class OpenDSimulator implements AsyncDisposable {
 
   #createServer(which: _Listener): Server {
     const server = which === "ws"
-      ? _createWsServer(this.#wsTls, (ws, remote) => this.#acceptWs(ws, remote))
+      ? _createWsServer(
+        this.#wsServerClass!,
+        this.#wsTls,
+        (ws, remote) => this.#acceptWs(ws, remote),
+      )
       : createServer(
         { allowHalfOpen: false },
         (socket) =>
