@@ -2,9 +2,10 @@
  * Futu's official JavaScript SDK (npm `futu-api`, unchanged, pinned in
  * deno.json) against the simulator's WebSocket port, over ws and wss.
  */
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import protoRoot from "futu-api/proto.js";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { GtwEventType } from "../codec/mod.ts";
 import { startSimulator } from "../sim/mod.ts";
 import { type SdkLine, SdkProcess, TLS_FIXTURES } from "./_sdk_helpers.ts";
@@ -153,4 +154,30 @@ Deno.test("official SDK with a WebSocket key: the right key logs in, a wrong one
   } finally {
     await Promise.all([right.close(), wrong.close()]);
   }
+});
+
+Deno.test("the README's SDK bot example logs in, reports the kick, and stops", async () => {
+  await using sim = await startSimulator({ ...FAST, wsPort: 0 });
+  const bot = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      fileURLToPath(new URL("../examples/futu_sdk_bot.mjs", import.meta.url)),
+      String(sim.address.wsPort),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  await sim.waitFor("initConnect", (e) => e.transport === "ws");
+  await sim.waitFor("request", (e) => e.protoId === 1002);
+  sim.runScenario("kicked-out", { timeScale: 0 });
+  const { code, stdout } = await bot.output();
+  const out = new TextDecoder().decode(stdout);
+  assertEquals(code, 0, out);
+  assertMatch(out, /bot: logged in, connID \d+, OpenD status 10/);
+  assertMatch(out, /bot: gateway event 7: the account logged in on another device/);
+  assertMatch(out, /bot: logged in elsewhere; stopping/);
 });
