@@ -23,6 +23,14 @@
  * - A connection that sends bytes that are not a valid packet, or nothing
  *   for `idleTimeoutMs`, is closed (and the event recorded).
  *
+ * ## WebSocket port (`wsPort`)
+ * OpenD's second API door, used by the official JavaScript SDK: `ft-v1.0`
+ * frames (codec/ws_frame.ts), InitWebSocket (cmd 1) instead of InitConnect,
+ * then the same protocols answered the same way. Optional TLS (`wsTls`) and
+ * key (`wsKey`); fault modes via {@link OpenDSimulator.setWebSocketFault}.
+ * Its clients share the connection numbering, the pushes (always Notify,
+ * never an idle timeout) and every fault control with the TCP port.
+ *
  * ## Operations port
  * See {@link OpenDSimulator} for the commands and the exact reply lines.
  * @module
