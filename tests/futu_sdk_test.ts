@@ -178,6 +178,9 @@ Deno.test("the README's SDK bot example logs in, reports the kick, and stops", a
   const out = new TextDecoder().decode(stdout);
   assertEquals(code, 0, out);
   assertMatch(out, /bot: logged in, connID \d+, OpenD status 10/);
-  assertMatch(out, /bot: gateway event 7: the account logged in on another device/);
+  assertMatch(
+    out,
+    /bot: gateway event 7: the account logged in on another device/,
+  );
   assertMatch(out, /bot: logged in elsewhere; stopping/);
 });
