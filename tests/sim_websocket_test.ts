@@ -3,7 +3,7 @@
  * WebSocket client: framing, faults, malformed frames, the key, and the
  * controls every TCP client is subject to.
  */
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import {
   CodecErrorCode,
   decodeInitWebSocketResponse,
@@ -214,6 +214,20 @@ Deno.test("ws port: malformed frames get a typed error, a clean close, and the s
       since,
     });
   }
+  // A well-framed InitWebSocket whose body is not protobuf: refused, closed.
+  const since = sim.mark();
+  const garbled = await RawWs.open(sim.address.wsPort!);
+  garbled.send(
+    encodeWsRequest({ cmd: 1, section: 9, body: new Uint8Array([0x0a, 0x05]) }),
+  );
+  const answer = await garbled.frame(0);
+  assert(answer.error !== 0);
+  assertMatch(
+    decodeInitWebSocketResponse(answer.body).retMsg ?? "",
+    /^invalid InitWebSocket/,
+  );
+  await garbled.closed;
+  await sim.waitFor("initConnectFailed", undefined, { since });
   // Still serving.
   const ws = await loggedIn(sim);
   await ws.close();
@@ -382,3 +396,35 @@ async function assertRefused(port: number): Promise<void> {
   });
   assertMatch(outcome, /^error$/);
 }
+
+Deno.test("ws port: a scenario step switches a fault mode on and off", async () => {
+  await using sim = await startSimulator({ ...FAST, wsPort: 0 });
+  const run = sim.runScenario([
+    {
+      afterMs: 0,
+      action: "setWebSocketFault",
+      args: { fault: "init-error" },
+    },
+  ]);
+  await run.done;
+  const ws = await RawWs.open(sim.address.wsPort!);
+  assert((await ws.init()).error !== 0);
+  await ws.closed;
+  await sim.runScenario([
+    { afterMs: 0, action: "setWebSocketFault", args: { fault: "off" } },
+  ]).done;
+  await (await loggedIn(sim)).close();
+  assertThrows(
+    () =>
+      sim.runScenario([
+        // deno-lint-ignore no-explicit-any
+        {
+          afterMs: 0,
+          action: "setWebSocketFault",
+          args: { fault: "often" as any },
+        },
+      ]),
+    TypeError,
+    "fault must be",
+  );
+});
