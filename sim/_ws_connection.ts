@@ -46,7 +46,6 @@ export interface _WsHost {
 }
 
 /** WebSocket close codes (RFC 6455) the simulator sends. */
-const CLOSE_NORMAL = 1000;
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_PROTOCOL_ERROR = 1002;
 const CLOSE_UNSUPPORTED = 1003;
@@ -269,12 +268,3 @@ export class _WsConnection {
     this.close(`bad packet (${error.code})`, code);
   }
 }
-
-/** Close codes, for tests and logs. */
-export const _WS_CLOSE_CODES: Readonly<Record<string, number>> = {
-  normal: CLOSE_NORMAL,
-  goingAway: CLOSE_GOING_AWAY,
-  protocolError: CLOSE_PROTOCOL_ERROR,
-  unsupported: CLOSE_UNSUPPORTED,
-  tooBig: CLOSE_TOO_BIG,
-};

@@ -179,8 +179,10 @@ export interface SimulatorOptions {
   /** Seconds, returned in InitConnect.S2C (default 10). */
   keepAliveInterval?: number;
   /**
-   * A connection that sends nothing for this long is closed, as OpenD does
-   * after 30 s without KeepAlive (default 30000); `false` never closes.
+   * A TCP connection that sends nothing for this long is closed, as OpenD
+   * does after 30 s without KeepAlive (default 30000); `false` never closes.
+   * WebSocket clients are never closed for idleness: the SDK sends no
+   * keep-alive of its own.
    */
   idleTimeoutMs?: number | false;
   /** Initial program status (default Ready). */
