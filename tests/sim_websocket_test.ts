@@ -428,3 +428,14 @@ Deno.test("ws port: a scenario step switches a fault mode on and off", async () 
     "fault must be",
   );
 });
+
+Deno.test("ws port: a plain HTTP request is told to upgrade (426), and nothing is recorded as a client", async () => {
+  await using sim = await startSimulator({ ...FAST, wsPort: 0 });
+  const response = await fetch(`http://127.0.0.1:${sim.address.wsPort}/`);
+  assertEquals(response.status, 426);
+  assertMatch(await response.text(), /WebSocket only/);
+  assertEquals(
+    sim.events.filter((e) => e.type === "connectionOpened"),
+    [],
+  );
+});
