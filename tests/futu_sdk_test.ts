@@ -184,3 +184,35 @@ Deno.test("the README's SDK bot example logs in, reports the kick, and stops", a
   );
   assertMatch(out, /bot: logged in elsewhere; stopping/);
 });
+
+Deno.test("official SDK over ws: flaky network and an OpenD restart drop it; it comes back by itself", async () => {
+  await using sim = await startSimulator({ ...FAST, wsPort: 0 });
+  const sdk = SdkProcess.start({ port: sim.address.wsPort! });
+  try {
+    await sdk.next((l) => l.event === "login" && l.ok === true);
+    const from = sdk.lines.length;
+    await sim.runScenario("flaky-network", { timeScale: 0.1 }).done;
+    await sim.runScenario("opend-restart", { timeScale: 0.1 }).done;
+    const restarted = await sim.waitFor("restarted");
+    // The SDK waits 1 s before reconnecting, so it meets some of the drops.
+    const closes = sdk.lines.slice(from).filter((l) => l.event === "close");
+    assert(closes.length >= 2, JSON.stringify(sdk.lines));
+    // Once OpenD is back, the SDK reconnects by itself and logs in again.
+    const init = await sim.waitFor(
+      "initConnect",
+      (e) => e.transport === "ws",
+      { since: restarted.seq },
+    );
+    await sdk.next((l) => l.event === "login" && l.connID === init.connId);
+    await sim.waitFor("statusChanged", (e) => e.status === 10, {
+      since: restarted.seq,
+    });
+    const state = await sdk.call("GetGlobalState");
+    assertEquals(
+      state.message.s2c.programStatus.type,
+      "ProgramStatusType_Ready",
+    );
+  } finally {
+    await sdk.close();
+  }
+});
