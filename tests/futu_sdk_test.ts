@@ -149,6 +149,12 @@ Deno.test("official SDK with a WebSocket key: the right key logs in, a wrong one
       "initConnectFailed",
       (e) => e.reason === "wrong websocket key",
     );
+    // "For good": the SDK would reconnect 1 s after a drop; it does not.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assertEquals(
+      sim.events.filter((e) => e.type === "connectionOpened").length,
+      2,
+    );
     assert(!JSON.stringify(sim.events).includes("open sesame"));
     assert(!JSON.stringify(sim.events).includes("guess"));
   } finally {

@@ -376,6 +376,15 @@ Deno.test("sim CLI: --login-password-env reads the password from the environment
   } finally {
     Deno.env.delete("SIM_TEST_LOGIN_PWD");
   }
+  Deno.env.set("SIM_TEST_WS_KEY", "ws-key-from-the-env");
+  try {
+    assertEquals(
+      parseSimArgs(["--ws-key-env=SIM_TEST_WS_KEY"]).options.wsKey,
+      "ws-key-from-the-env",
+    );
+  } finally {
+    Deno.env.delete("SIM_TEST_WS_KEY");
+  }
   assertThrows(
     () => parseSimArgs(["--login-password-env", "SIM_TEST_UNSET"]),
     Error,
