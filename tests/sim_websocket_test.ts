@@ -417,11 +417,10 @@ Deno.test("ws port: a scenario step switches a fault mode on and off", async () 
   assertThrows(
     () =>
       sim.runScenario([
-        // deno-lint-ignore no-explicit-any
         {
           afterMs: 0,
           action: "setWebSocketFault",
-          args: { fault: "often" as any },
+          args: { fault: "often" as unknown as "off" },
         },
       ]),
     TypeError,
