@@ -10,7 +10,8 @@
  * stdout: one JSON object a line: `{ event: "login", ok, connID?, error? }`,
  * `{ event: "push", cmd, message }`, `{ event: "close", code }`,
  * `{ event: "result", id, ok, message }`. stdin: one JSON command a line:
- * `{ id, call: "GetGlobalState" | "KeepAlive" }` or `{ call: "exit" }`.
+ * `{ id, call: "GetGlobalState" | "KeepAlive" }`,
+ * `{ id, call: "Verification", args: { type, op, code } }` or `{ call: "exit" }`.
  * Messages are the SDK's own decoded objects as JSON (enums as names,
  * 64-bit integers as strings).
  * @module
@@ -53,8 +54,10 @@ sdk.start(host, Number(port), scheme === "wss", key ?? null);
 // The SDK's base object reports every close of its socket (it reconnects after 1 s).
 sdk.websock.onclose = (e) => say({ event: "close", code: e.code });
 
-const calls: Record<string, () => Promise<unknown>> = {
+const calls: Record<string, (args?: unknown) => Promise<unknown>> = {
   GetGlobalState: () => sdk.GetGlobalState({ c2s: { userID: 0 } }),
+  // Nor a Verification method, though it ships the schema.
+  Verification: (c2s) => sdk._sendCmd(1006, { c2s }, "Verification"),
   // The SDK has no KeepAlive method of its own: its generic sender is the way.
   KeepAlive: () =>
     sdk._sendCmd(
@@ -77,7 +80,7 @@ for await (const chunk of Deno.stdin.readable) {
       Deno.exit(0);
     }
     const call = calls[command.call];
-    void call().then(
+    void call(command.args).then(
       (message) => say({ event: "result", id: command.id, ok: true, message }),
       (message) => say({ event: "result", id: command.id, ok: false, message }),
     );

@@ -122,10 +122,13 @@ export class SdkProcess {
     }
   }
 
-  /** Calls "GetGlobalState" or "KeepAlive" through the SDK; resolves with its result line. */
-  async call(call: "GetGlobalState" | "KeepAlive"): Promise<SdkLine> {
+  /** Calls a protocol through the SDK; resolves with its result line. */
+  async call(
+    call: "GetGlobalState" | "KeepAlive" | "Verification",
+    args?: Record<string, unknown>,
+  ): Promise<SdkLine> {
     const id = this.#nextId++;
-    await this.#send({ id, call });
+    await this.#send({ id, call, args });
     return await this.next((l) => l.event === "result" && l.id === id);
   }
 

@@ -65,7 +65,7 @@ Deno.test("official SDK over ws: logs in, GetGlobalState with every required fie
   }
 });
 
-Deno.test("official SDK over ws: the phone-code and kicked-out scenarios arrive through onPush; it reconnects and sees ForceLogout", async () => {
+Deno.test("official SDK over ws: the phone-code scenario (answered with a code) and kicked-out arrive through onPush; it reconnects and sees ForceLogout", async () => {
   await using sim = await startSimulator({ ...FAST, wsPort: 0 });
   const sdk = SdkProcess.start({ port: sim.address.wsPort! });
   try {
@@ -84,6 +84,21 @@ Deno.test("official SDK over ws: the phone-code and kicked-out scenarios arrive 
       { from },
     );
     assert(status.message.s2c.programStatus.programStatus.strExtDesc);
+    // The bot answers with the code (Verification 1006: phone, input and log in).
+    const answered = await sdk.call("Verification", {
+      type: 2,
+      op: 2,
+      code: "123456",
+    });
+    assertEquals(answered.ok, true, JSON.stringify(answered));
+    await sdk.next(
+      (l) =>
+        isNotify(2)(l) &&
+        l.message.s2c.programStatus.programStatus.type ===
+          "ProgramStatusType_Ready",
+      { from },
+    );
+    await sim.waitFor("codeAccepted", (e) => e.via === "api");
 
     from = sdk.lines.length;
     sim.runScenario("kicked-out", { timeScale: 0 });
