@@ -394,7 +394,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   );
   if (pending !== undefined) {
     process.stdout.write(
-      `scenario ${pending} starts when the first client completes InitConnect\n`,
+      `scenario ${pending} starts when the first client completes InitConnect or InitWebSocket\n`,
     );
   }
   started = true;

@@ -174,7 +174,7 @@ Deno.test("sim CLI: a scenario starts with the first client; SIGINT stops it", a
     );
     assertEquals(
       await out.next(),
-      "scenario banned starts when the first client completes InitConnect",
+      "scenario banned starts when the first client completes InitConnect or InitWebSocket",
     );
     // The story waits for a client, then plays to it.
     const client = await RawClient.connect(Number(first.match(/:(\d+),/)![1]));
