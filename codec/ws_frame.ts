@@ -111,16 +111,14 @@ function toSection(value: bigint | number): bigint {
   return big;
 }
 
-/** The errmsg as it goes on the wire: printable ASCII, at most 20 characters. */
-function asciiErrmsg(text: string): Uint8Array {
-  const out = new Uint8Array(WS_ERRMSG_SIZE);
+/** Writes the errmsg at `at`: printable ASCII, at most 20 characters. */
+function writeErrmsg(out: Uint8Array, at: number, text: string): void {
   let i = 0;
   for (const ch of text) {
     if (i === WS_ERRMSG_SIZE) break;
     const code = ch.codePointAt(0)!;
-    out[i++] = code >= 0x20 && code < 0x7f ? code : 0x3f;
+    out[at + i++] = code >= 0x20 && code < 0x7f ? code : 0x3f;
   }
-  return out;
 }
 
 function writeHeader(
@@ -237,7 +235,8 @@ export function encodeWsResponse(frame: WsResponseInit): Uint8Array {
   const out = new Uint8Array(WS_RESPONSE_HEADER_SIZE + body.length);
   const view = writeHeader(out, frame.cmd, section);
   view.setInt32(20, error);
-  out.set(asciiErrmsg(frame.errmsg ?? ""), 24);
+  // The rest of the field stays zero: NUL padding.
+  if (frame.errmsg) writeErrmsg(out, 24, frame.errmsg);
   out.set(body, WS_RESPONSE_HEADER_SIZE);
   return out;
 }
