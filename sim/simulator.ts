@@ -1199,8 +1199,10 @@ export class OpenDSimulator implements AsyncDisposable {
     if (server === undefined) return;
     this.#servers[which] = undefined;
     server.close();
-    // An HTTP server also waits for idle keep-alive requests: not ours to keep.
-    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    // An HTTP server would also wait for requests not yet upgraded (or half
+    // sent): they are not clients yet, so they go now. Upgraded sockets are
+    // no longer the server's: the simulator closes those itself.
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
   }
 
   #acceptWs(ws: _WsSocket, remote: string): void {

@@ -19,6 +19,7 @@ import {
   type WsResponseFrame,
 } from "../codec/mod.ts";
 import { type OpenDSimulator, startSimulator } from "../sim/mod.ts";
+import { connect } from "node:net";
 import { OpsClient } from "./_sim_helpers.ts";
 
 const FAST = { opsPort: false, loginDelayMs: 10 } as const;
@@ -438,3 +439,35 @@ Deno.test("ws port: a plain HTTP request is told to upgrade (426), and nothing i
     [],
   );
 });
+
+Deno.test("ws port: a half-sent HTTP request neither holds close() nor survives a refusal", async () => {
+  const sim = await startSimulator({ ...FAST, wsPort: 0 });
+  const socket = connect(sim.address.wsPort!, "127.0.0.1");
+  socket.on("error", () => {});
+  const gone = new Promise((resolve) => socket.once("close", resolve));
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"); // never finished
+  const ws = await loggedIn(sim);
+  await sim.refuseConnections(50);
+  await within(gone, "the half-sent request to be closed"); // not a client yet
+
+  assert(ws.isOpen, "an upgraded client is kept while refusing");
+  await sim.waitFor("accepting");
+  await ws.close();
+  await within(sim.close(), "close()"); // nothing half-open holds it
+});
+
+/** `promise`, or a failure after 5 s saying what did not happen. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no ${what} in 5 s`)), 5000);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
