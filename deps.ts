@@ -31,3 +31,14 @@ export type {
 } from "npm:xstate@5.33.3";
 export { default as protobuf } from "npm:protobufjs@8.8.1";
 export { or } from "npm:xstate@5.33.3";
+// Spelling out the machines' types (no inferred types in the public API).
+export type {
+  AnyActorRef,
+  CallbackActorLogic,
+  MachineContext,
+  MetaObject,
+  ParameterizedObject,
+  ProvidedActor,
+  StateMachine,
+  StateSchema,
+} from "npm:xstate@5.33.3";
