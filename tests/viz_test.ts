@@ -137,6 +137,8 @@ Deno.test("deno task viz: --help prints the usage, a typo exits 2 in one line an
     new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        // The Graphviz renderer is build tooling, locked apart from deno.lock.
+        `--lock=${new URL("../deno.dev.lock", import.meta.url).pathname}`,
         "--allow-read",
         new URL("../scripts/viz.ts", import.meta.url).pathname,
         arg,
