@@ -39,6 +39,7 @@ import {
   npmSpecifierPlugin,
   parseNpmSpecifier,
 } from "./_esbuild_npm_plugin.ts";
+import { parseCommandLine } from "../cli/_args.ts";
 
 /** The package's name on npm. */
 export const NPM_NAME = "opend-machine";
@@ -756,6 +757,18 @@ async function licenseOf(root: string): Promise<string> {
 }
 
 if (import.meta.main) {
+  const parsed = parseCommandLine("build", {
+    args: Deno.args,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (typeof parsed === "number") Deno.exit(parsed);
+  if (parsed.values.help) {
+    console.log(`Usage: deno task build
+Writes dist/ as the npm package ${NPM_NAME} (ESM, CommonJS, declarations,
+package.json, README with the sizes, LICENSE) and prints the sizes.
+  -h, --help   this text`);
+    Deno.exit(0);
+  }
   const root = fileURLToPath(new URL("..", import.meta.url));
   const started = performance.now();
   try {
