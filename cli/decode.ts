@@ -6,7 +6,8 @@
  * stream" saves as raw bytes), requests and responses alike. Known protocols
  * print their message in protobuf's JSON mapping; other protoIDs print their
  * (decrypted) body as base64; a bad packet prints
- * `{"error":{"code","message"},"offset"}`.
+ * `{"error":{"code","message"},"offset","protoId","serialNo","protoFmt"}`
+ * (the header fields once its header was read).
  *
  * Encrypted streams: `--rsa PEM_FILE` decrypts InitConnect and, when the
  * stream holds the InitConnect response, learns the connection's AES key from
