@@ -185,16 +185,24 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   client.on("fatal", () => stop.resolve());
 
-  timeline.say("watch", "story", `connecting to OpenD at ${client.address}`);
-  client.start();
-  await stop.promise;
-  // The signal listeners stay: a second Ctrl+C while closing must not kill
-  // the process before the socket is closed.
-  const fatal = client.describe().fatal;
-  await client.close();
-  codes.restore();
-  void typing;
-  return fatal ? 1 : 0;
+  try {
+    timeline.say(
+      "watch",
+      "story",
+      `connecting to OpenD at ${client.address}`,
+    );
+    client.start();
+    await stop.promise;
+    // The signal listeners stay: a second Ctrl+C while closing must not kill
+    // the process before the socket is closed.
+    const fatal = client.describe().fatal;
+    await client.close();
+    void typing;
+    return fatal ? 1 : 0;
+  } finally {
+    // Echo back on, whatever happened: the terminal outlives this process.
+    codes.restore();
+  }
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
