@@ -8,6 +8,21 @@ const denoJson = JSON.parse(
   publish?: { exclude?: string[] };
 };
 
+/** The npm packages (name@version) in the module graph of `entry`. */
+async function npmGraphOf(entry: string, args: string[]): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", ...args, new URL(entry, root).pathname],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    npmPackages?: Record<string, unknown>;
+  };
+  return Object.keys(info.npmPackages ?? {}).sort();
+}
+
 /** npm package names a source names with full `npm:` specifiers. */
 async function npmPackagesIn(dir: string): Promise<Set<string>> {
   const names = new Set<string>();
@@ -54,6 +69,20 @@ Deno.test("the demo's lock file holds no build or test tooling: `deno task demo`
   for (const task of ["test", "check", "build", "viz"]) {
     const command = JSON.stringify(denoJson.tasks[task]);
     assert(command.includes("--lock=deno.dev.lock"), `${task}: ${command}`);
+  }
+});
+
+Deno.test("a URL import loads only xstate, protobufjs and its one dependency", async () => {
+  const exports = (JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", root)),
+  ) as { exports: Record<string, string> }).exports;
+  const library = ["long", "protobufjs", "xstate"];
+  const names = (keys: string[]) =>
+    [...new Set(keys.map((k) => k.slice(0, k.indexOf("@", 1))))].sort();
+  for (const entry of Object.values(exports)) {
+    // As a URL importer sees it: no deno.json, no lock file.
+    const graph = await npmGraphOf(entry, ["--no-config", "--no-lock"]);
+    assertEquals(names(graph), library, entry);
   }
 });
 
