@@ -158,12 +158,13 @@ export async function main(args: string[]): Promise<number> {
   }
 
   followClient(client, timeline, { notifications: values.notifications });
+  const unseen = Deno.stdin.isTerminal() ? " (it is not shown)" : "";
   client.on("needsCode", ({ kind, picturePath, attempt }) => {
     const where = picturePath ? ` (picture saved at ${picturePath})` : "";
     timeline.say(
       "you",
       "person",
-      `OpenD needs a ${kind} code${where}, attempt ${attempt}: type it and press Enter`,
+      `OpenD needs a ${kind} code${where}, attempt ${attempt}: type it and press Enter${unseen}`,
     );
   });
 
