@@ -205,6 +205,20 @@ Deno.test("a wrong RSA key: every packet is an error naming its header, the firs
   );
 });
 
+Deno.test("error lines name each packet's protoFmt however the stream is chunked", async () => {
+  const plain = await decodeAll(exampleSession());
+  const formats = plain.map((r) => "error" in r ? -1 : r.protoFmt);
+  assert(formats.includes(1), "the example session holds a JSON packet");
+  for (const chunk of [1, 7, 44, 45, 1_000]) {
+    const records = await decodeAll(exampleSession(demoPem), {}, chunk);
+    assertEquals(
+      records.map((r) => "error" in r ? r.protoFmt : undefined),
+      formats,
+      `chunks of ${chunk} bytes`,
+    );
+  }
+});
+
 Deno.test("an encrypted capture decoded without a key says so: on the first error line and in one stderr line", async () => {
   const { code, lines, stderr } = await runCli(
     [],
