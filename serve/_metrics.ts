@@ -3,7 +3,7 @@
  * registry of their own (never the process-wide default one).
  * @module
  */
-import { Counter, Gauge, Histogram, Registry } from "../deps.ts";
+import { Counter, Gauge, Histogram, Registry } from "./_prom_client.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import type { LinkPhase } from "../machines/mod.ts";
 import type { _Observer, ConsoleState } from "./_observer.ts";

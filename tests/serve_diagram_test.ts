@@ -61,3 +61,11 @@ Deno.test("active state ids: ancestors included, parallel regions all listed", (
     ],
   );
 });
+
+Deno.test("serve/_prom_client.ts imports prom-client at the version deps.ts pins", async () => {
+  const { PROM_CLIENT_SPECIFIER } = await import("../deps.ts");
+  const source = await Deno.readTextFile(
+    new URL("../serve/_prom_client.ts", import.meta.url),
+  );
+  assert(source.includes(`from "${PROM_CLIENT_SPECIFIER}"`));
+});
