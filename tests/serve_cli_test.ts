@@ -4,10 +4,20 @@ import { startSimulator } from "../sim/mod.ts";
 import { main as demoMain } from "../cli/demo_serve.ts";
 
 const SERVE = new URL("../cli/serve.ts", import.meta.url).pathname;
+const LOCK = new URL("../deno.dev.lock", import.meta.url).pathname;
 
 function serveCommand(args: string[], env: Record<string, string> = {}) {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-env", SERVE, ...args],
+    // As `deno task serve` runs it: prom-client is locked in deno.dev.lock.
+    args: [
+      "run",
+      `--lock=${LOCK}`,
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      SERVE,
+      ...args,
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
