@@ -26,7 +26,7 @@ test("package: runtime dependencies are caret ranges, so an app's XState 5 is sh
   assert.deepEqual(Object.keys(pkg.dependencies).sort(), [
     "prom-client", // opend-machine/serve's metrics
     "protobufjs",
-    "ws", // the simulator's WebSocket port, loaded on first use
+    "ws",
     "xstate",
   ]);
   for (const [name, range] of Object.entries(pkg.dependencies)) {
