@@ -103,7 +103,7 @@ export class FakeOpenD {
   status: number = ProgramStatusType.Ready;
   keepAliveIntervalS = 10;
   initConnect: "answers" | "hangs" | "fails" = "answers";
-  /** KeepAlive replies count as received bytes. */
+  /** KeepAlive is answered (a whole packet arrives); otherwise it hangs. */
   answersKeepAlive = true;
   correctCode = "123456";
   /** What the code provider answers, in order; empty: it never answers. */
@@ -151,7 +151,7 @@ export class FakeOpenD {
   push(notification: SystemNotification): void {
     for (const link of this.#links) {
       if (!link.closed) {
-        link.sendBack({ type: "BYTES_RECEIVED", byteLength: 44 });
+        link.sendBack({ type: "PACKET_RECEIVED" });
         link.sendBack({ type: "NOTIFICATION", notification });
       }
     }
@@ -215,12 +215,9 @@ export class FakeOpenD {
       }),
       keepAlive: fromPromise<unknown, ConnectionInput>(() => {
         this.log.keepAlive.push(now());
-        if (this.answersKeepAlive) {
-          for (const link of this.#links) {
-            if (!link.closed) {
-              link.sendBack({ type: "BYTES_RECEIVED", byteLength: 52 });
-            }
-          }
+        if (!this.answersKeepAlive) return new Promise<never>(() => {});
+        for (const link of this.#links) {
+          if (!link.closed) link.sendBack({ type: "PACKET_RECEIVED" });
         }
         return Promise.resolve({ time: Math.floor(now() / 1000) });
       }),
