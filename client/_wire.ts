@@ -94,6 +94,21 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     typeof (value as PromiseLike<unknown>).then === "function";
 }
 
+const TOO_FREQUENT = /too frequent|频繁/i;
+const WAIT = /(\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?|秒)\b/i;
+
+/**
+ * For an OpenD answer that says "too frequent": how long it asked to wait
+ * (0 when it did not say); `undefined` for any other answer.
+ */
+export function _tooFrequentWait(text: string): number | undefined {
+  if (!TOO_FREQUENT.test(text)) return undefined;
+  const wait = WAIT.exec(text);
+  if (wait === null) return 0;
+  const n = Number(wait[1]);
+  return Math.ceil(wait[2].toLowerCase() === "ms" ? n : n * 1_000);
+}
+
 /** `error`'s message, for people. */
 export function _messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -150,12 +165,15 @@ export class _Wire {
         maxBodyBytes: this.#o.maxBodyBytes,
       }, {
         onUp: () => sendBack({ type: "LINK_UP" }),
-        onBytes: (byteLength) =>
-          sendBack({ type: "BYTES_RECEIVED", byteLength }),
+        onPackets: (packets) => sendBack({ type: "PACKET_RECEIVED", packets }),
         onPacket: (packet) => this.#onPacket(conn, packet, sendBack),
-        onDown: (reason) => {
+        onDown: (reason, permanent) => {
           if (this.#conn === conn) this.#conn = undefined;
-          sendBack({ type: "LINK_DOWN", reason });
+          sendBack(
+            permanent === undefined
+              ? { type: "LINK_DOWN", reason }
+              : { type: "LINK_DOWN", reason, permanent },
+          );
         },
       });
     } catch (error) {
@@ -357,6 +375,9 @@ export class _Wire {
       const retMsg = response.retMsg === undefined
         ? undefined
         : redactSecrets(response.retMsg);
+      const retryAfterMs = retMsg === undefined
+        ? undefined
+        : _tooFrequentWait(retMsg);
       throw new ClientError(
         ClientErrorCode.RequestFailed,
         `protoID ${protoId} #${serialNo} failed: retType ${response.retType}${
@@ -370,6 +391,7 @@ export class _Wire {
           ...(response.errCode === undefined
             ? {}
             : { errCode: response.errCode }),
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         },
       );
     }
@@ -397,6 +419,7 @@ export class _Wire {
     timeoutMs: number,
     signal: AbortSignal,
     output: (s2c: S2COf<P>, packet: DecodedPacket) => T,
+    anyAnswer?: (packet: DecodedPacket) => T,
   ): Promise<T> {
     if (conn === undefined || conn.state === "closed") {
       return Promise.reject(
@@ -418,7 +441,8 @@ export class _Wire {
       protoId,
       protoFmt,
       body,
-      (packet) => output(this.typedResponse(protoId, packet), packet),
+      anyAnswer ??
+        ((packet) => output(this.typedResponse(protoId, packet), packet)),
       { timeoutMs, for: "supervisor", signal },
     );
   }
@@ -517,13 +541,21 @@ export class _Wire {
           arrived(() => resolve(value));
         },
         onUnreadable: (error: CodecError) => {
-          const hint = protoId === ProtoId.InitConnect && conn.crypto.hasRsa
-            ? " (is the RSA key the one OpenD has?)"
-            : "";
+          const wrongKey = protoId === ProtoId.InitConnect &&
+            conn.crypto.hasRsa;
+          const hint = wrongKey ? " (is the RSA key the one OpenD has?)" : "";
           const failure = new ClientError(
             ClientErrorCode.Protocol,
             `protoID ${protoId} #${serialNo}: the response could not be read (${error.code}): ${error.message}${hint}`,
-            { protoId, serialNo, cause: error },
+            {
+              protoId,
+              serialNo,
+              cause: error,
+              // Every InitConnect would fail alike: no retry fixes a key.
+              ...(wrongKey
+                ? { permanent: "InitConnect cannot be read with this RSA key" }
+                : {}),
+            },
           );
           arrived(() => reject(failure));
         },

@@ -7,7 +7,8 @@
  * Everything that arrives from OpenD goes through one read path per
  * connection, synchronously, packet by packet:
  *
- * 1. every chunk tells the supervisor bytes arrived (`BYTES_RECEIVED`);
+ * 1. every chunk that completed a packet tells the supervisor the link is
+ *    alive (`PACKET_RECEIVED`);
  * 2. responses to the supervisor's own requests (InitConnect, GetGlobalState,
  *    KeepAlive, Verification) are handled at once: InitConnect's response
  *    switches the connection to AES before the next packet is decrypted;
@@ -48,13 +49,12 @@ import {
   Secret,
   type SessionEmitted,
   type SessionMachine,
-  sessionMachine,
   type SessionSnapshot,
   type SessionSummary,
 } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _OpsClient } from "./_ops_client.ts";
-import { _sessionActors } from "./_session_actors.ts";
+import { _bindActorDeps, _clientMachine } from "./_session_actors.ts";
 import {
   _messageOf,
   _Wire,
@@ -173,22 +173,23 @@ export class OpenDClient implements AsyncDisposable {
       host: this.#o.opsHost,
       port: this.#o.opsPort,
       timeoutMs: this.#o.opsTimeoutMs,
+      marginMs: this.#o.sessionOptions.rateLimitMarginMs,
       track: (closed) => this.#wire.track(closed),
       closing,
     });
-    const machine = sessionMachine.provide({
-      actors: _sessionActors({
-        wire: this.#wire,
-        ops: this.#ops,
-        options: this.#o,
-        closing,
-        codeProvider: options.codeProvider,
-        credentialsProvider: options.credentialsProvider,
-      }),
-    });
-    this.actor = createActor(machine, {
+    // One machine for every client; this client's actors find its wire and
+    // options through its actor system.
+    this.actor = createActor(_clientMachine, {
       input: this.#o.session,
       ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
+    _bindActorDeps(this.actor.system, {
+      wire: this.#wire,
+      ops: this.#ops,
+      options: this.#o,
+      closing,
+      codeProvider: options.codeProvider,
+      credentialsProvider: options.credentialsProvider,
     });
     // Always an error listener: without one XState rethrows in a timer.
     this.actor.subscribe({

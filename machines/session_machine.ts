@@ -312,7 +312,9 @@ function describeCause(
     ? context.options[afterOption]
     : undefined;
   const after = ms === undefined ? "" : ` after ${ms} ms`;
-  const detail = detailOf(event);
+  // News from OpenD explains itself: its name and OpenD's words.
+  const detail = detailOf(event) ??
+    triggerOf(context.options.policy, event)?.reason;
   return `${cause}${after}${detail ? `: ${detail}` : ""}`;
 }
 

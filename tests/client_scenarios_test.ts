@@ -120,7 +120,8 @@ Deno.test("scenario password-changed: the credentials provider gives the new pas
   });
   assertEquals(relogin.ok, true);
   assertEquals(relogin.via, "ops");
-  assertEquals(relogin.password, "plain");
+  // Only the MD5 crossed the wire; the simulator checked it.
+  assertEquals(relogin.password, "md5");
   await sim.waitFor("statusChanged", (e) => e.status === 10, { since });
   await sim.waitFor("initConnect", (e) => e.conn === 2);
   await client.whenReady(5_000);
@@ -152,6 +153,37 @@ Deno.test("scenario password-changed (named, as shipped): relogin with the scena
   await sim.waitFor("initConnect", (e) => e.conn === 2);
   await client.whenReady(5_000);
   assert(neverSentExit(sim));
+});
+
+Deno.test("scenario password-changed, a wrong password first: the provider is asked again, told why, and the next one gets back to Ready", async () => {
+  await using sim = await startSim({ loginPassword: "old-password" });
+  const asked: { attempt?: number; lastFailure?: string }[] = [];
+  const answers = ["typo-password", "new-password"];
+  await using client = clientFor(sim, {
+    credentialsProvider: ({ attempt, lastFailure }) => {
+      asked.push({ attempt, lastFailure });
+      const password = answers.shift();
+      return Promise.resolve(password === undefined ? undefined : { password });
+    },
+  });
+  await client.whenReady(5_000);
+  const since = sim.mark();
+  sim.runScenario("password-changed", { timeScale: TIME_SCALE });
+  await sim.waitFor("relogin", (e) => e.ok, { since });
+  await sim.waitFor("statusChanged", (e) => e.status === 10, { since });
+  await client.whenReady(5_000);
+  const relogins = sim.events.filter((e) =>
+    e.type === "relogin" && e.seq >= since
+  );
+  assertEquals(relogins.map((e) => e.type === "relogin" && e.ok), [
+    false,
+    true,
+  ]);
+  assertEquals(asked.length, 2);
+  assertEquals(asked[0], { attempt: 1, lastFailure: undefined });
+  assertEquals(asked[1].attempt, 2);
+  assertStringIncludes(asked[1].lastFailure ?? "", "password error");
+  assertEquals(client.describe().ready, true);
 });
 
 Deno.test("scenario password-changed without a credentials provider: stops and says why", async () => {
