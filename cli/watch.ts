@@ -154,6 +154,13 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   client.on("fatal", () => stop.resolve());
+  // Reconnecting stopped (a failure no retry can fix, say a wrong host or
+  // RSA key): say so in one sentence and exit 1.
+  let stopped: string | undefined;
+  client.on("stopped", ({ reason }) => {
+    stopped = reason;
+    stop.resolve();
+  });
 
   timeline.say("watch", "story", `connecting to OpenD at ${client.address}`);
   client.start();
@@ -163,6 +170,10 @@ export async function main(args: string[]): Promise<number> {
   const fatal = client.describe().fatal;
   await client.close();
   void typing;
+  if (stopped !== undefined && !fatal) {
+    console.error(`watch: gave up on OpenD at ${client.address}: ${stopped}`);
+    return 1;
+  }
   return fatal ? 1 : 0;
 }
 

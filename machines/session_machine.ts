@@ -679,9 +679,9 @@ export const sessionMachineDefinition = setup({
     notePermanentStop: assign(({ context }) => ({
       link: {
         ...context.link,
-        stoppedReason: `stopped after ${context.link.permanentFailures} ` +
-          `identical failures no retry can fix (${context.link.permanentCause}); ` +
-          `last: ${context.link.lastReason ?? "unknown"}`,
+        stoppedReason: `${context.link.permanentCause}: ` +
+          `${context.link.permanentFailures} failures in a row that no ` +
+          `retry can fix (last: ${context.link.lastReason ?? "unknown"})`,
       },
     })),
     countKeepAliveMiss: assign(({ context }) => ({

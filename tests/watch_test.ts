@@ -170,3 +170,16 @@ Deno.test("watch names its own options in argument errors", async () => {
     );
   }
 });
+
+Deno.test("watch stops with exit 1 and one sentence when the host does not exist", async () => {
+  const watch = spawnWatch(["--host", "no-such-host.invalid"]);
+  const { code, stderr } = await watch.stop({ kill: false });
+  assertEquals(code, 1, stderr);
+  const lines = stderr.trim().split("\n");
+  assertEquals(lines.length, 1, stderr);
+  assert(
+    /^watch: gave up on OpenD at no-such-host\.invalid:11111: unknown host: 3 failures in a row that no retry can fix/
+      .test(lines[0]),
+    lines[0],
+  );
+});
