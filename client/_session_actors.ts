@@ -282,7 +282,7 @@ export const _clientActors: Partial<typeof defaultSessionActors> = {
       const deps = depsOf(system);
       const provider = deps.codeProvider;
       if (provider === undefined) return await new Promise<never>(() => {});
-      await ownQuestion(deps, signal);
+      if (deps.question !== undefined) await ownQuestion(deps, signal);
       const question = (async () => await provider({ ...input, signal }))();
       deps.question = question;
       try {

@@ -210,7 +210,17 @@ function emptyLink(): LinkContext {
   };
 }
 
+/**
+ * The recovery context with nothing to recover, shared: a Ready report while
+ * it is in place changes nothing, so it costs no transition at all.
+ */
+const EMPTY_RECOVERY: RecoveryContext = Object.freeze(emptyRecoveryValue());
+
 function emptyRecovery(): RecoveryContext {
+  return EMPTY_RECOVERY;
+}
+
+function emptyRecoveryValue(): RecoveryContext {
   return {
     trigger: null,
     codeAttempts: 0,
@@ -432,10 +442,10 @@ const passwordRefusedOnLoginFailed = {
 };
 
 /** What a KeepAlive without an answer leads to. */
-const keepAliveMissed = [
+const keepAliveMissed = (afterOption?: TimeoutOption) => [
   {
     guard: "keepAliveMissesExhausted" as const,
-    ...lossTo("#session.link.lost", "KeepAlive went unanswered"),
+    ...lossTo("#session.link.lost", "KeepAlive went unanswered", afterOption),
   },
   { target: "waiting", actions: "countKeepAliveMiss" as const },
 ];
@@ -515,7 +525,9 @@ export const sessionMachineDefinition = setup({
     notFatal: ({ context }) => context.gateway.fatal === null,
     isFatalTrigger: ({ context, event }) =>
       isFatalTrigger(context.options.policy, event),
+    // Only when there is something to clear: OpenD reports Ready often.
     reportsReady: ({ context, event }) =>
+      context.recovery !== EMPTY_RECOVERY &&
       triggerOf(context.options.policy, event)?.status ===
         ProgramStatusType.Ready,
     announcesReady: ({ context, event }) =>
@@ -1018,9 +1030,11 @@ export const sessionMachineDefinition = setup({
                           target: "waiting",
                           actions: "clearKeepAliveMisses",
                         },
-                        onError: keepAliveMissed,
+                        onError: keepAliveMissed(),
                       },
-                      after: { requestTimeout: keepAliveMissed },
+                      after: {
+                        requestTimeout: keepAliveMissed("requestTimeoutMs"),
+                      },
                     },
                   },
                 },

@@ -281,3 +281,36 @@ Deno.test("scenario opend-restart: OpenD goes away, comes back, logs in: Ready",
   );
   assertEquals(client.describe().gateway, "Ready");
 });
+
+Deno.test("one question to the code provider at a time: a provider that ignores the abort is not asked again until it answers", async () => {
+  await using sim = await startSim();
+  const answers: ((code: string) => void)[] = [];
+  await using client = clientFor(sim, {
+    session: { pictureCodeIntervalMs: 50, rateLimitMarginMs: 0 },
+    // A provider that never looks at its abort signal.
+    codeProvider: () => new Promise<string>((resolve) => answers.push(resolve)),
+  });
+  await client.whenReady(5_000);
+  const firstAsk = nextEvent(client, "needsCode");
+  sim.requireVerification("picture");
+  await firstAsk;
+  assertEquals(answers.length, 1);
+
+  // OpenD logs in by itself, then wants a new picture at once.
+  const ready = nextEvent(client, "ready");
+  sim.setProgramStatus(ProgramStatusType.Ready);
+  await ready;
+  const secondAsk = nextEvent(client, "needsCode");
+  sim.requireVerification("picture");
+  await secondAsk;
+  await quietFor(200);
+  assertEquals(answers.length, 1, "the first question is still open");
+
+  // The first answer comes late (it is dropped); only then the second question.
+  const readyAgain = nextEvent(client, "ready");
+  answers[0]("stale");
+  while (answers.length < 2) await quietFor(10);
+  answers[1]("1234");
+  await readyAgain;
+  assertEquals(answers.length, 2);
+});
