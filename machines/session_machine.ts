@@ -21,7 +21,6 @@ import {
   emit,
   enqueueActions,
   not,
-  or,
   setup,
   stateIn,
 } from "../deps.ts";
