@@ -14,7 +14,7 @@
  * that into a supervisor failure.
  * @module
  */
-import { fromCallback, fromPromise } from "../deps.ts";
+import { type Actor, createActor, fromCallback, fromPromise } from "../deps.ts";
 import { ProtoId, VerificationOp, VerificationType } from "../codec/mod.ts";
 import {
   type CodeProviderInput,
@@ -31,7 +31,9 @@ import {
   type ReloginInput,
   type RequestCodeInput,
   type Secret,
+  type SessionContext,
   sessionMachine,
+  type SessionOptions,
   type SubmitCodeInput,
   toSecret,
 } from "../machines/mod.ts";
@@ -43,6 +45,7 @@ import type {
   _ResolvedOptions,
   CodeProvider,
   CredentialsProvider,
+  InspectionEventLike,
 } from "./options.ts";
 
 /** What the actors of one client work with. */
@@ -308,3 +311,32 @@ export const _clientActors: Partial<typeof defaultSessionActors> = {
 export const _clientMachine: typeof sessionMachine = sessionMachine.provide({
   actors: _clientActors,
 });
+
+type PersistedSession = ReturnType<
+  Actor<typeof sessionMachine>["getPersistedSnapshot"]
+>;
+let initialSnapshot: PersistedSession | undefined;
+
+/**
+ * A supervisor actor for one client, in its initial state with `options`.
+ * Computing a big machine's initial state costs several times more than
+ * restoring it, and it is the same for every client but for the options: so
+ * it is computed once and every client starts from a copy. (The initial
+ * states run no entry action, start no actor and no timer, so nothing is
+ * skipped by restoring.)
+ */
+export function _createSupervisor(
+  options: SessionOptions,
+  inspect: ((event: InspectionEventLike) => void) | undefined,
+): Actor<typeof sessionMachine> {
+  initialSnapshot ??= createActor(_clientMachine).getPersistedSnapshot();
+  const template = initialSnapshot as unknown as { context: SessionContext };
+  const snapshot = {
+    ...template,
+    context: { ...template.context, options },
+  } as unknown as PersistedSession;
+  return createActor(_clientMachine, {
+    snapshot,
+    ...(inspect === undefined ? {} : { inspect }),
+  });
+}

@@ -69,6 +69,11 @@ export interface _WireOptions {
   /** -1 none, 0 FTAES_ECB, 2 AES_CBC. */
   readonly packetEncAlgo: number;
   readonly maxBodyBytes: number;
+  /**
+   * At most one PACKET_RECEIVED per this long: a small fraction of the
+   * silence limit, so a link is never declared dead early by more than it.
+   */
+  readonly signOfLifeEveryMs: number;
   readonly report: (error: unknown, context: HandlerErrorContext) => void;
   /** Whether the client is closing (in-flight requests then reject CLOSED). */
   readonly closing: () => boolean;
@@ -157,6 +162,7 @@ export class _Wire {
   openLink(sendBack: SendBack): _Connection | undefined {
     const id = ++this.#connSeq;
     let conn: _Connection;
+    let lastSignOfLife = -Infinity;
     try {
       conn = new _Connection(id, {
         host: this.#o.host,
@@ -165,7 +171,14 @@ export class _Wire {
         maxBodyBytes: this.#o.maxBodyBytes,
       }, {
         onUp: () => sendBack({ type: "LINK_UP" }),
-        onPackets: (packets) => sendBack({ type: "PACKET_RECEIVED", packets }),
+        onPackets: (packets) => {
+          // A sign of life now and then is all the supervisor needs: a busy
+          // stream must not cost a transition per chunk.
+          const now = performance.now();
+          if (now - lastSignOfLife < this.#o.signOfLifeEveryMs) return;
+          lastSignOfLife = now;
+          sendBack({ type: "PACKET_RECEIVED", packets });
+        },
         onPacket: (packet) => this.#onPacket(conn, packet, sendBack),
         onDown: (reason, permanent) => {
           if (this.#conn === conn) this.#conn = undefined;

@@ -31,7 +31,6 @@
  * TIMEOUT), so a request is never left hanging behind a stuck handler.
  * @module
  */
-import { createActor } from "../deps.ts";
 import type { Actor } from "../machines/mod.ts";
 import {
   type C2SOf,
@@ -54,7 +53,7 @@ import {
 } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _OpsClient } from "./_ops_client.ts";
-import { _bindActorDeps, _clientMachine } from "./_session_actors.ts";
+import { _bindActorDeps, _createSupervisor } from "./_session_actors.ts";
 import {
   _messageOf,
   _Wire,
@@ -166,6 +165,10 @@ export class OpenDClient implements AsyncDisposable {
       rsa: this.#o.rsa,
       packetEncAlgo: this.#o.packetEncAlgo,
       maxBodyBytes: this.#o.maxBodyBytes,
+      signOfLifeEveryMs: Math.min(
+        1_000,
+        this.#o.sessionOptions.silenceTimeoutMs / 20,
+      ),
       report: (error, context) => this.#report(error, context),
       closing,
     });
@@ -179,10 +182,7 @@ export class OpenDClient implements AsyncDisposable {
     });
     // One machine for every client; this client's actors find its wire and
     // options through its actor system.
-    this.actor = createActor(_clientMachine, {
-      input: this.#o.session,
-      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
-    });
+    this.actor = _createSupervisor(this.#o.sessionOptions, options.inspect);
     _bindActorDeps(this.actor.system, {
       wire: this.#wire,
       ops: this.#ops,
@@ -588,7 +588,11 @@ export class OpenDClient implements AsyncDisposable {
       return new ClientError(ClientErrorCode.Closed, "the client is closed");
     }
     if (this.#failure) return this.#failure;
-    const s = this.describe();
+    // Called on every snapshot while waiting: the cheap checks first.
+    const snapshot = this.actor.getSnapshot();
+    const link = (snapshot.value as { link?: unknown }).link;
+    if (link !== "stopped" && !snapshot.hasTag("ready")) return undefined;
+    const s = describeSession(snapshot);
     if (s.ready) return true;
     if (s.link === "stopped") {
       return new ClientError(
