@@ -746,10 +746,13 @@ export const sessionMachineDefinition = setup({
     resetAttempts: assign(({ context }) => ({
       link: { ...context.link, attempt: 0 },
     })),
-    announceReady: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ link: { ...context.link, readyAnnounced: true } });
-      enqueue.emit({ type: "ready", connId: context.link.connId });
-    }),
+    noteReadyAnnounced: assign(({ context }) => ({
+      link: { ...context.link, readyAnnounced: true },
+    })),
+    emitReady: emit(({ context }) => ({
+      type: "ready" as const,
+      connId: context.link.connId,
+    })),
     forgetReady: assign(({ context }) => ({
       link: { ...context.link, readyAnnounced: false },
     })),
@@ -1006,7 +1009,7 @@ export const sessionMachineDefinition = setup({
               on: {
                 PROGRAM_STATUS: {
                   guard: "announcesReady",
-                  actions: "announceReady",
+                  actions: ["noteReadyAnnounced", "emitReady"],
                 },
               },
               states: {
