@@ -18,13 +18,7 @@
  * @module
  */
 import process from "node:process";
-import {
-  assign,
-  createActor,
-  fromCallback,
-  fromPromise,
-  setup,
-} from "npm:xstate@5.33.3";
+import { assign, createActor, fromCallback, fromPromise, setup } from "xstate";
 import { createOpenDClient, type OpenDClient } from "../client/mod.ts";
 import { ProgramStatusType } from "../codec/mod.ts";
 import { sessionMachine, STATUS_STATE_PATHS } from "../machines/mod.ts";

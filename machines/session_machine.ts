@@ -8,7 +8,8 @@
  * - `gateway`: OpenD's program status (the same region as
  *   `programStatusMachine`).
  * - `recovery`: the login logic (verification codes, relogin, parking), with
- *   a phone-code rate gate beside it.
+ *   a code gate beside it that keeps OpenD's limits (plus a margin) whatever
+ *   the burst.
  *
  * Every side effect is a named actor and every wait a named delay, so the
  * client, a simulator or a test supplies them with `.provide()` and drives
@@ -46,7 +47,11 @@ import {
   notificationToEvent,
   type ResetEvent,
 } from "./gateway_events.ts";
-import { emptyGatewayRecord, type GatewayRecord } from "./gateway_record.ts";
+import {
+  emptyGatewayRecord,
+  type GatewayRecord,
+  recordConnStatus,
+} from "./gateway_record.ts";
 import type { Reaction } from "./policy.ts";
 import { redactSecrets, Secret, toSecret } from "./secret.ts";
 import {
@@ -641,8 +646,22 @@ export const sessionMachineDefinition = setup({
         },
       };
     }),
-    seedGateway: enqueueActions(({ event, enqueue }) => {
+    seedGateway: enqueueActions(({ context, event, enqueue }) => {
       const output = outputOf<GetGlobalStateOutput>(event) ?? {};
+      // The login flags go straight into the record: raising CONN_STATUS
+      // would cost a whole step per (re)connect for nothing to decide.
+      if (
+        typeof output.qotLogined === "boolean" &&
+        typeof output.trdLogined === "boolean"
+      ) {
+        enqueue.assign({
+          gateway: recordConnStatus(context.gateway, {
+            type: "CONN_STATUS",
+            qotLogined: output.qotLogined,
+            trdLogined: output.trdLogined,
+          }),
+        });
+      }
       const status = output.programStatus;
       if (status && typeof status.type === "number") {
         enqueue.raise(
@@ -654,16 +673,6 @@ export const sessionMachineDefinition = setup({
               strExtDesc: status.strExtDesc,
             },
         );
-      }
-      if (
-        typeof output.qotLogined === "boolean" &&
-        typeof output.trdLogined === "boolean"
-      ) {
-        enqueue.raise({
-          type: "CONN_STATUS",
-          qotLogined: output.qotLogined,
-          trdLogined: output.trdLogined,
-        });
       }
     }),
     noteLoss: assign(({ context, event }, params: CauseParams) => {
