@@ -24,8 +24,8 @@ export interface _Pending {
   onResponse(packet: DecodedPacket): void;
   /** Its response arrived but could not be read (SHA-1, decryption). */
   onUnreadable(error: CodecError): void;
-  /** The connection closed first. */
-  onDisconnect(reason: string): void;
+  /** The connection closed first (`permanent`: see `_ConnectionHooks.onDown`). */
+  onDisconnect(reason: string, permanent?: string): void;
 }
 
 /** What a connection reports. Never called after {@link _Connection.detach}. */
@@ -278,7 +278,7 @@ export class _Connection {
     }
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const entry of pending) entry.onDisconnect(reason);
+    for (const entry of pending) entry.onDisconnect(reason, this.#permanent);
     if (!this.#detached) {
       this.#detached = true;
       this.#hooks.onDown(reason, this.#permanent);

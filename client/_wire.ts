@@ -37,6 +37,7 @@ import { type LinkEvent, redactSecrets } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _Connection, type _InitInfo, type _Pending } from "./_connection.ts";
 import { _DeliveryQueue } from "./_delivery_queue.ts";
+import { _later } from "./_later.ts";
 import { _SerialCounter } from "./_serial.ts";
 import type { HandlerErrorContext } from "./options.ts";
 
@@ -182,10 +183,13 @@ export class _Wire {
         onPacket: (packet) => this.#onPacket(conn, packet, sendBack),
         onDown: (reason, permanent) => {
           if (this.#conn === conn) this.#conn = undefined;
-          sendBack(
-            permanent === undefined
-              ? { type: "LINK_DOWN", reason }
-              : { type: "LINK_DOWN", reason, permanent },
+          // In a macrotask of its own: see _later.ts.
+          _later(() =>
+            sendBack(
+              permanent === undefined
+                ? { type: "LINK_DOWN", reason }
+                : { type: "LINK_DOWN", reason, permanent },
+            )
           );
         },
       });
@@ -572,7 +576,7 @@ export class _Wire {
           );
           arrived(() => reject(failure));
         },
-        onDisconnect: (reason) => {
+        onDisconnect: (reason, permanent) => {
           fail(
             this.#o.closing()
               ? new ClientError(
@@ -583,7 +587,9 @@ export class _Wire {
               : new ClientError(
                 ClientErrorCode.Disconnected,
                 `protoID ${protoId} #${serialNo}: the link to OpenD dropped while it was in flight: ${reason}`,
-                { protoId, serialNo },
+                permanent === undefined
+                  ? { protoId, serialNo }
+                  : { protoId, serialNo, permanent },
               ),
           );
         },
