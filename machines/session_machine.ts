@@ -244,10 +244,9 @@ function emptyRecoveryValue(): RecoveryContext {
 /** The hints an actor's error or a LINK_DOWN carries (see FailureHints). */
 function hintsOf(event: AnyEvent): FailureHints {
   const { error } = event as { error?: unknown };
-  const source = error !== null && typeof error === "object"
-    ? error as FailureHints
-    : event as FailureHints;
-  return source;
+  return (error !== null && typeof error === "object"
+    ? error
+    : event) as FailureHints;
 }
 
 function permanentOf(event: AnyEvent): string | undefined {
@@ -787,6 +786,7 @@ export const sessionMachineDefinition = setup({
           codeReason: "needed" as const,
           reloginDelayMs,
           gaveUpReason: null,
+          rateRetried: false,
         },
       };
     }),
@@ -865,6 +865,8 @@ export const sessionMachineDefinition = setup({
       return {
         recovery: {
           ...context.recovery,
+          // Each attempt may wait out one "too frequent".
+          rateRetried: false,
           reloginDelayMs: fullJitterBackoff(
             context.recovery.reloginAttempts + 1,
             reloginBaseMs,
