@@ -15,6 +15,7 @@ export const PROTO_FILES: readonly string[] = [
   "Common.proto",
   "GetGlobalState.proto",
   "InitConnect.proto",
+  "InitWebSocket.proto",
   "KeepAlive.proto",
   "Notify.proto",
   "Verification.proto",
@@ -52,7 +53,7 @@ const HEADER =
 
 /**
  * protobufjs JSON descriptor of the OpenD system protocols (Common, Notify,
- * InitConnect, KeepAlive, GetGlobalState, Verification), for
+ * InitConnect, InitWebSocket, KeepAlive, GetGlobalState, Verification), for
  * \`protobuf.Root.fromJSON\`.
  * @module
  */
