@@ -97,7 +97,7 @@ export interface LinkContext {
   readonly lastReason: string | null;
   /** Why reconnecting stopped (attempts exhausted), if it did. */
   readonly stoppedReason: string | null;
-  /** `ready` was emitted for the current online period. */
+  /** `ready` was emitted for the current connection. */
   readonly readyAnnounced: boolean;
 }
 
@@ -630,6 +630,8 @@ export const sessionMachineDefinition = setup({
         link: {
           ...context.link,
           keepAliveMisses: 0,
+          // A new connection: `ready` is announced again once OpenD is Ready.
+          readyAnnounced: false,
           // OpenD answered InitConnect: whatever failed before was not
           // permanent after all.
           permanentFailures: 0,
@@ -760,9 +762,6 @@ export const sessionMachineDefinition = setup({
     emitReady: emit(({ context }) => ({
       type: "ready" as const,
       connId: context.link.connId,
-    })),
-    forgetReady: assign(({ context }) => ({
-      link: { ...context.link, readyAnnounced: false },
     })),
 
     // recovery region
@@ -1016,7 +1015,6 @@ export const sessionMachineDefinition = setup({
             online: {
               type: "parallel",
               tags: ["online"],
-              exit: "forgetReady",
               on: {
                 PROGRAM_STATUS: {
                   guard: "announcesReady",
