@@ -43,3 +43,14 @@ export function loadWs(): Promise<unknown> {
   // @ts-ignore: an untyped module is an error for tsc (the Node build), not for Deno
   return import("npm:ws@8.23.0");
 }
+// Spelling out the machines' types (no inferred types in the public API).
+export type {
+  AnyActorRef,
+  CallbackActorLogic,
+  MachineContext,
+  MetaObject,
+  ParameterizedObject,
+  ProvidedActor,
+  StateMachine,
+  StateSchema,
+} from "npm:xstate@5.33.3";

@@ -3,7 +3,6 @@
 //
 //   deno task sim --ws-port 33333 --scenario kicked-out
 //   node examples/futu_sdk_bot.mjs 33333        # npm i futu-api ws (ws: Node 20 only)
-//   deno run --allow-net --allow-env examples/futu_sdk_bot.mjs 33333
 //
 // It logs in, reads OpenD's state, prints every notification, and stops when
 // OpenD says it was logged in elsewhere (it does not fight the other login).

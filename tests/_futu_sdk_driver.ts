@@ -16,7 +16,8 @@
  * 64-bit integers as strings).
  * @module
  */
-import ftWebsocket from "futu-api";
+// deno-lint-ignore no-import-prefix -- test-only: kept out of deno.json so `deno task demo` never fetches it
+import ftWebsocket from "npm:futu-api@10.11.7108";
 
 const [host, port, scheme, key] = Deno.args;
 const encoder = new TextEncoder();

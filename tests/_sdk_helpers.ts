@@ -1,5 +1,5 @@
 /**
- * The official JavaScript SDK (npm `futu-api`, pinned in deno.json) in a
+ * The official JavaScript SDK (npm `futu-api`, pinned by its npm: specifier) in a
  * child process (see `_futu_sdk_driver.ts`), driven line by line.
  * @module
  */
@@ -60,6 +60,7 @@ export class SdkProcess {
     const args = [
       "run",
       "--quiet",
+      "--lock=deno.dev.lock",
       "--allow-net=127.0.0.1",
       ...(options.tls ? ["--cert", TLS_FIXTURES.ca] : []),
       DRIVER,

@@ -1,9 +1,10 @@
 /**
- * Futu's official JavaScript SDK (npm `futu-api`, unchanged, pinned in
- * deno.json) against the simulator's WebSocket port, over ws and wss.
+ * Futu's official JavaScript SDK (npm `futu-api`, unchanged, pinned by
+ * its npm: specifier and deno.dev.lock) against the simulator's WebSocket port, over ws and wss.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import protoRoot from "futu-api/proto.js";
+// deno-lint-ignore no-import-prefix -- test-only: kept out of deno.json so `deno task demo` never fetches it
+import protoRoot from "npm:futu-api@10.11.7108/proto.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { GtwEventType } from "../codec/mod.ts";
@@ -179,10 +180,22 @@ Deno.test("official SDK with a WebSocket key: the right key logs in, a wrong one
 
 Deno.test("the README's SDK bot example logs in, reports the kick, and stops", async () => {
   await using sim = await startSimulator({ ...FAST, wsPort: 0 });
+  // The bot imports "futu-api" and "ws" by bare name, as a Node project would;
+  // this map stands in for its node_modules (the SDK is kept out of deno.json
+  // so that `deno task demo` never fetches it).
+  const importMap = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(
+    importMap,
+    JSON.stringify({
+      imports: { "futu-api": "npm:futu-api@10.11.7108", ws: "npm:ws@8.23.0" },
+    }),
+  );
   const bot = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
+      "--lock=deno.dev.lock",
+      `--import-map=${importMap}`,
       "--allow-net=127.0.0.1",
       "--allow-env",
       fileURLToPath(new URL("../examples/futu_sdk_bot.mjs", import.meta.url)),
@@ -195,7 +208,9 @@ Deno.test("the README's SDK bot example logs in, reports the kick, and stops", a
   await sim.waitFor("initConnect", (e) => e.transport === "ws");
   await sim.waitFor("request", (e) => e.protoId === 1002);
   sim.runScenario("kicked-out", { timeScale: 0 });
-  const { code, stdout } = await bot.output();
+  const { code, stdout } = await bot.output().finally(() =>
+    Deno.remove(importMap)
+  );
   const out = new TextDecoder().decode(stdout);
   assertEquals(code, 0, out);
   assertMatch(out, /bot: logged in, connID \d+, OpenD status 10/);
