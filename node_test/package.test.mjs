@@ -25,6 +25,7 @@ test("package: ships its LICENSE and says it has no side effects", () => {
 test("package: runtime dependencies are caret ranges, so an app's XState 5 is shared", () => {
   assert.deepEqual(Object.keys(pkg.dependencies).sort(), [
     "protobufjs",
+    "ws",
     "xstate",
   ]);
   for (const [name, range] of Object.entries(pkg.dependencies)) {
