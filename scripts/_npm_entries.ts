@@ -21,6 +21,7 @@ export interface Entry {
 
 /** A build step that cannot go on; the CLI prints its message alone. */
 export class BuildError extends Error {
+  /** Always `BuildError`. */
   override name = "BuildError";
 }
 

@@ -14,9 +14,13 @@ import {
 
 /** Raw and gzip sizes of one part of the package. */
 export interface SizeRow {
+  /** What the row measures: `ESM (esm/)`, ... */
   label: string;
+  /** How many files. */
   files: number;
+  /** Their bytes. */
   raw: number;
+  /** Their bytes, each gzipped at level 9. */
   gzip: number;
 }
 
