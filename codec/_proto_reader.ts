@@ -1,0 +1,317 @@
+/**
+ * A protobuf reader for the system messages that builds the typed value (or
+ * the JSON mapping) in one pass, without protobufjs' message objects and the
+ * conversions after them: the receive path decodes a Notify in a fraction of
+ * a microsecond. 64-bit integers are read exactly.
+ *
+ * It accepts and rejects what protobufjs did (with open enums): unknown
+ * fields are skipped (groups included), a known field with another wire
+ * type, a missing required field, a truncated body or a bad wire type is
+ * MALFORMED_PROTOBUF; a repeated field keeps its last value.
+ * @module
+ */
+import { CodecError, CodecErrorCode } from "./codec_error.ts";
+import { type FieldInfo, type MessageSchema, schemaOf } from "./_schema.ts";
+
+/** Which form to build: the typed value or protobuf's JSON mapping. */
+export type ReadForm = "typed" | "json";
+
+const WIRE_TYPE: Readonly<Record<FieldInfo["kind"], number>> = {
+  int32: 0,
+  uint32: 0,
+  int64: 0,
+  uint64: 0,
+  bool: 0,
+  enum: 0,
+  string: 2,
+  message: 2,
+  double: 1,
+};
+
+interface Plan {
+  readonly schema: MessageSchema;
+  readonly fields: readonly FieldInfo[];
+  /** Position in `fields` by field number, -1 for unknown numbers. */
+  readonly slotById: Int16Array;
+  readonly wireTypes: Uint8Array;
+  readonly kinds: readonly FieldInfo["kind"][];
+  readonly required: readonly number[];
+  readonly children: readonly (Plan | undefined)[];
+}
+
+const plans = new Map<string, Plan>();
+
+function planOf(fullName: string): Plan {
+  let plan = plans.get(fullName);
+  if (plan !== undefined) return plan;
+  const schema = schemaOf(fullName);
+  const fields = schema.fields;
+  const maxId = fields.reduce((m, f) => Math.max(m, f.id), 0);
+  const slotById = new Int16Array(maxId + 1).fill(-1);
+  fields.forEach((f, i) => (slotById[f.id] = i));
+  const children: (Plan | undefined)[] = [];
+  plan = {
+    schema,
+    fields,
+    slotById,
+    wireTypes: Uint8Array.from(fields, (f) => WIRE_TYPE[f.kind]),
+    kinds: fields.map((f) => f.kind),
+    required: fields.flatMap((f, i) => (f.required ? [i] : [])),
+    children,
+  };
+  plans.set(fullName, plan);
+  // Filled after registering, so a recursive type would find itself.
+  for (const f of fields) {
+    children.push(f.kind === "message" ? planOf(f.messageName!) : undefined);
+  }
+  return plan;
+}
+
+class Malformed extends Error {}
+
+const utf8 = new TextDecoder();
+const TWO_32 = 4294967296;
+
+// Reader state: one body at a time, never re-entered (no callbacks run).
+let buf: Uint8Array = new Uint8Array(0);
+let pos = 0;
+// The two halves of the last 64-bit varint read.
+let lo = 0;
+let hi = 0;
+
+function truncated(need: number, end: number): never {
+  throw new Malformed(`index out of range: ${pos} + ${need} > ${end}`);
+}
+
+function varint32(end: number): number {
+  let value = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (pos >= end) truncated(1, end);
+    const b = buf[pos++];
+    if (shift < 32) value |= (b & 0x7f) << shift;
+    if (b < 0x80) return value;
+  }
+  throw new Malformed("invalid varint encoding");
+}
+
+function varint64(end: number): void {
+  let l = 0, h = 0;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) truncated(1, end);
+    const b = buf[pos++];
+    const bits = b & 0x7f;
+    if (i < 4) l |= bits << (7 * i);
+    else if (i === 4) {
+      l |= (bits & 0x0f) << 28;
+      h |= bits >>> 4;
+    } else h |= bits << (7 * i - 32);
+    if (b < 0x80) {
+      lo = l >>> 0;
+      hi = h >>> 0;
+      return;
+    }
+  }
+  throw new Malformed("invalid varint encoding");
+}
+
+function uint64Text(): string {
+  if (hi < 0x200000) return String(hi * TWO_32 + lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+function int64Value(form: ReadForm): number | string {
+  if (hi >= 0x80000000) {
+    // Negative: exact as a number down to -2^53.
+    const value = (hi | 0) * TWO_32 + lo;
+    if (hi >= 0xffe00000 && Number.isSafeInteger(value)) {
+      return form === "typed" ? value : String(value);
+    }
+    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+  }
+  if (hi < 0x200000) {
+    const value = hi * TWO_32 + lo;
+    return form === "typed" ? value : String(value);
+  }
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+function readString(length: number): string {
+  const end = pos + length;
+  if (length <= 32) {
+    let ascii = true;
+    for (let i = pos; i < end; i++) {
+      if (buf[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      let s = "";
+      for (let i = pos; i < end; i++) s += String.fromCharCode(buf[i]);
+      pos = end;
+      return s;
+    }
+  }
+  const s = utf8.decode(buf.subarray(pos, end));
+  pos = end;
+  return s;
+}
+
+function readDouble(): number | string {
+  const view = new DataView(buf.buffer, buf.byteOffset + pos, 8);
+  pos += 8;
+  return view.getFloat64(0, true);
+}
+
+function skip(wireType: number, end: number, depth: number): void {
+  switch (wireType) {
+    case 0:
+      varint64(end);
+      return;
+    case 1:
+      if (end - pos < 8) truncated(8, end);
+      pos += 8;
+      return;
+    case 2: {
+      const length = varint32(end) >>> 0;
+      if (end - pos < length) truncated(length, end);
+      pos += length;
+      return;
+    }
+    case 3:
+      if (depth > 64) throw new Malformed("groups nested too deep");
+      for (;;) {
+        const tag = varint32(end);
+        if ((tag & 7) === 4) return;
+        skip(tag & 7, end, depth + 1);
+      }
+    case 5:
+      if (end - pos < 4) truncated(4, end);
+      pos += 4;
+      return;
+    default:
+      throw new Malformed(`invalid wire type ${wireType} at offset ${pos}`);
+  }
+}
+
+function readMessage(
+  plan: Plan,
+  end: number,
+  form: ReadForm,
+  path: string,
+  depth: number,
+): Record<string, unknown> {
+  const fields = plan.fields;
+  const values: unknown[] = new Array(fields.length);
+  while (pos < end) {
+    const tag = varint32(end);
+    const id = tag >>> 3;
+    const wireType = tag & 7;
+    const slot = id < plan.slotById.length ? plan.slotById[id] : -1;
+    if (slot < 0) {
+      skip(wireType, end, depth);
+      continue;
+    }
+    if (wireType !== plan.wireTypes[slot]) {
+      throw new CodecError(
+        CodecErrorCode.MalformedProtobuf,
+        `${path}.${fields[slot].name}: wrong wire type ${wireType}`,
+      );
+    }
+    switch (plan.kinds[slot]) {
+      case "int32":
+      case "enum":
+        values[slot] = varint32(end) | 0;
+        break;
+      case "uint32":
+        values[slot] = varint32(end) >>> 0;
+        break;
+      case "bool":
+        varint64(end);
+        values[slot] = lo !== 0 || hi !== 0;
+        break;
+      case "int64":
+        varint64(end);
+        values[slot] = int64Value(form);
+        break;
+      case "uint64":
+        varint64(end);
+        values[slot] = uint64Text();
+        break;
+      case "double": {
+        if (end - pos < 8) truncated(8, end);
+        const v = readDouble() as number;
+        values[slot] = form === "typed" || Number.isFinite(v)
+          ? v
+          : Number.isNaN(v)
+          ? "NaN"
+          : v > 0
+          ? "Infinity"
+          : "-Infinity";
+        break;
+      }
+      case "string": {
+        const length = varint32(end) >>> 0;
+        if (end - pos < length) truncated(length, end);
+        values[slot] = readString(length);
+        break;
+      }
+      case "message": {
+        const length = varint32(end) >>> 0;
+        if (end - pos < length) truncated(length, end);
+        if (depth > 64) throw new Malformed("messages nested too deep");
+        values[slot] = readMessage(
+          plan.children[slot]!,
+          pos + length,
+          form,
+          `${path}.${fields[slot].name}`,
+          depth + 1,
+        );
+        break;
+      }
+    }
+  }
+  for (const slot of plan.required) {
+    if (values[slot] === undefined) {
+      throw new Malformed(`missing required '${fields[slot].name}'`);
+    }
+  }
+  // Built in declaration order, so equal messages look (and print) equal.
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < fields.length; i++) {
+    if (values[i] !== undefined) out[fields[i].name] = values[i];
+  }
+  return out;
+}
+
+/**
+ * Decodes protobuf `bytes` as the message `fullName`, into the typed form
+ * (signed 64-bit as a number when safe, else its decimal string; unsigned
+ * 64-bit as decimal strings) or the JSON mapping (64-bit integers as
+ * decimal strings, non-finite doubles as strings). Throws CodecError
+ * MALFORMED_PROTOBUF.
+ */
+export function readProtobuf(
+  fullName: string,
+  bytes: Uint8Array,
+  form: ReadForm,
+): Record<string, unknown> {
+  const plan = planOf(fullName);
+  buf = bytes;
+  pos = 0;
+  try {
+    return readMessage(plan, bytes.length, form, fullName, 0);
+  } catch (error) {
+    if (error instanceof CodecError) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new CodecError(
+      CodecErrorCode.MalformedProtobuf,
+      `not a valid ${fullName}: ${why}`,
+      error instanceof Malformed ? {} : { cause: error },
+    );
+  } finally {
+    buf = EMPTY;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
