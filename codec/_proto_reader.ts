@@ -37,6 +37,7 @@ interface Plan {
   readonly kinds: readonly FieldInfo["kind"][];
   readonly required: readonly number[];
   readonly children: readonly (Plan | undefined)[];
+  readonly names: readonly string[];
 }
 
 const plans = new Map<string, Plan>();
@@ -58,6 +59,7 @@ function planOf(fullName: string): Plan {
     kinds: fields.map((f) => f.kind),
     required: fields.flatMap((f, i) => (f.required ? [i] : [])),
     children,
+    names: fields.map((f) => f.name),
   };
   plans.set(fullName, plan);
   // Filled after registering, so a recursive type would find itself.
@@ -146,8 +148,10 @@ function readString(length: number): string {
       }
     }
     if (ascii) {
-      let s = "";
-      for (let i = pos; i < end; i++) s += String.fromCharCode(buf[i]);
+      const s = String.fromCharCode.apply(
+        null,
+        buf.subarray(pos, end) as unknown as number[],
+      );
       pos = end;
       return s;
     }
@@ -203,6 +207,7 @@ function readMessage(
 ): Record<string, unknown> {
   const fields = plan.fields;
   const values: unknown[] = new Array(fields.length);
+  const names = plan.names;
   while (pos < end) {
     const tag = varint32(end);
     const id = tag >>> 3;
@@ -278,8 +283,9 @@ function readMessage(
   }
   // Built in declaration order, so equal messages look (and print) equal.
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < fields.length; i++) {
-    if (values[i] !== undefined) out[fields[i].name] = values[i];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== undefined) out[names[i]] = v;
   }
   return out;
 }
@@ -296,7 +302,10 @@ export function readProtobuf(
   bytes: Uint8Array,
   form: ReadForm,
 ): Record<string, unknown> {
-  const plan = planOf(fullName);
+  let plan = lastPlan;
+  if (plan === undefined || plan.schema.fullName !== fullName) {
+    plan = lastPlan = planOf(fullName);
+  }
   buf = bytes;
   pos = 0;
   try {
@@ -315,3 +324,4 @@ export function readProtobuf(
 }
 
 const EMPTY = new Uint8Array(0);
+let lastPlan: Plan | undefined;
