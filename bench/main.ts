@@ -13,6 +13,7 @@
  */
 // deno-lint-ignore-file no-import-prefix
 import * as esbuild from "npm:esbuild@0.28.2";
+import { cpSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,7 +116,8 @@ async function runNode(
     );
     // The bundle's dependencies, from Deno's npm cache.
     await run(Deno.execPath(), ["install", "--quiet"], work);
-    await Deno.symlink(dist, join(work, "node_modules", pkg.name));
+    // A copy, not a symlink: Node resolves a package's imports from its real path.
+    cpSync(dist, join(work, "node_modules", pkg.name), { recursive: true });
     const entries: Record<string, string> = {
       [join(ROOT, "codec", "mod.ts")]: `${pkg.name}/codec`,
       [join(ROOT, "machines", "mod.ts")]: `${pkg.name}/machines`,

@@ -142,10 +142,15 @@ class AesDecryptStream implements BodyStream {
   readonly #tail = new Uint8Array(BLOCK);
   #written = 0;
 
-  constructor(algo: AesAlgo, decipher: Decipher, wireLength: number) {
+  constructor(
+    algo: AesAlgo,
+    decipher: Decipher,
+    wireLength: number,
+    hash: boolean,
+  ) {
     this.#algo = algo;
     this.#decipher = decipher;
-    this.#arena = new BodyArena(wireLength);
+    this.#arena = new BodyArena(wireLength, hash);
     this.#encryptedLength = algo === PacketEncAlgo.FTAES_ECB
       ? wireLength - BLOCK
       : wireLength;
@@ -159,6 +164,8 @@ class AesDecryptStream implements BodyStream {
     try {
       if (encrypted > 0) {
         this.#arena.append(this.#decipher.update(bytes.subarray(0, encrypted)));
+        // The last block holds the padding: hashed once it is known.
+        this.#arena.hashTo(this.#arena.length - BLOCK);
       }
     } catch {
       throw decryptFailed(`${ALGO_NAMES[this.#algo]} decryption failed`);
@@ -177,16 +184,22 @@ class AesDecryptStream implements BodyStream {
     } catch {
       throw decryptFailed(`${name} decryption failed`);
     }
-    const padded = this.#arena.view();
+    const padded = this.#arena.view(this.#arena.length);
+    let length: number;
     if (this.#algo === PacketEncAlgo.FTAES_ECB) {
       const bodyLen = this.#encryptedLength;
       const tailLen = this.#tail[BLOCK - 1];
       if (tailLen >= BLOCK || (tailLen !== 0 && bodyLen === 0)) {
         throw decryptFailed(`${name} decryption failed: bad tail block`);
       }
-      return padded.subarray(0, ftaesLength(bodyLen, tailLen));
-    }
-    return padded.subarray(0, pkcs7Length(padded));
+      length = ftaesLength(bodyLen, tailLen);
+    } else length = pkcs7Length(padded);
+    this.#arena.hashTo(length);
+    return padded.subarray(0, length);
+  }
+
+  sha1(): Uint8Array | undefined {
+    return this.#arena.digest();
   }
 }
 
@@ -282,11 +295,11 @@ class AesBodyCipher implements AesCipher {
   }
 
   /** Large bodies as they arrive: one plaintext copy, no re-concatenation. */
-  [streamDecrypt](wireLength: number): BodyStream | undefined {
+  [streamDecrypt](wireLength: number, hash: boolean): BodyStream | undefined {
     if (wireLength === 0 || wireLength % BLOCK !== 0) return undefined;
     const decipher = this.#decipher();
     decipher.setAutoPadding(false);
-    return new AesDecryptStream(this.algo, decipher, wireLength);
+    return new AesDecryptStream(this.algo, decipher, wireLength, hash);
   }
 
   toString(): string {

@@ -10,6 +10,7 @@ import type { PacketCrypto } from "./packet_crypto.ts";
 import { ProtoId } from "./definitions.ts";
 import { sha1Matches } from "./_sha1.ts";
 import {
+  allocBody,
   type BodyStream,
   isStreamingCipher,
   PlainBodyStream,
@@ -106,9 +107,10 @@ const CHECKPOINTS = [1, 2, 12, 16, HEADER_SIZE] as const;
  * copy), so `push`/`pushEach` take ownership of the chunk: do not write into
  * it afterwards (copy first if you reuse a read buffer). The decoder itself
  * never writes into a chunk or a body it returned. A large body (64 KiB or
- * more) that arrives over several chunks is decrypted and copied into its
- * final buffer as it arrives, which grows with the bytes received, so a
- * header that lies about its length costs only what was sent.
+ * more) that arrives over several chunks is, once half of it is in, decrypted,
+ * hashed and copied into its final buffer as it arrives, so it is held once
+ * rather than as chunks plus copies, and a header that lies about its length
+ * costs at most twice what was sent.
  *
  * @example
  * ```ts
@@ -417,7 +419,14 @@ export class FrameDecoder {
           0,
         );
       }
-      if (bodyLen < STREAM_MIN || !this.#startStream()) return undefined;
+      // Streamed once half the body is in: memory stays within twice the
+      // bytes received, whatever the header claims.
+      if (
+        bodyLen < STREAM_MIN ||
+        (this.#buffered - HEADER_SIZE) * 2 < bodyLen || !this.#startStream()
+      ) {
+        return undefined;
+      }
     }
     return this.#feedStream();
   }
@@ -426,10 +435,11 @@ export class FrameDecoder {
   #startStream(): boolean {
     const cipher = this.#crypto?.cipherFor(this.#protoId);
     let stream: BodyStream | undefined;
-    if (cipher === undefined) stream = new PlainBodyStream(this.#bodyLen);
+    const hash = this.#verifySha1;
+    if (cipher === undefined) stream = new PlainBodyStream(this.#bodyLen, hash);
     else if (isStreamingCipher(cipher)) {
       try {
-        stream = cipher[streamDecrypt](this.#bodyLen);
+        stream = cipher[streamDecrypt](this.#bodyLen, hash);
       } catch {
         stream = undefined;
       }
@@ -483,6 +493,10 @@ export class FrameDecoder {
       serialNo: this.#serialNo,
     };
     if (error !== undefined) return decryptError(error, where);
+    const digest = stream.sha1();
+    if (digest !== undefined && !sameSha1(digest, this.#sha1)) {
+      return sha1Mismatch(where);
+    }
     return this.#verified(
       where,
       this.#protoFmt,
@@ -490,6 +504,7 @@ export class FrameDecoder {
       body,
       this.#sha1,
       0,
+      false,
     );
   }
 
@@ -529,16 +544,10 @@ export class FrameDecoder {
     body: Uint8Array,
     sha1Bytes: Uint8Array,
     sha1At: number,
+    verify: boolean = this.#verifySha1,
   ): FrameResult {
-    if (this.#verifySha1 && !sha1Matches(body, sha1Bytes, sha1At)) {
-      return {
-        ok: false,
-        error: new CodecError(
-          CodecErrorCode.Sha1Mismatch,
-          `SHA-1 of the body of protoID ${where.protoId} serialNo ${where.serialNo} differs from its header's`,
-          where,
-        ),
-      };
+    if (verify && !sha1Matches(body, sha1Bytes, sha1At)) {
+      return sha1Mismatch(where);
     }
     return {
       ok: true,
@@ -655,7 +664,7 @@ export class FrameDecoder {
       this.#skip(n);
       return view;
     }
-    const out = new Uint8Array(n);
+    const out = allocBody(n);
     let filled = 0;
     while (filled < n) {
       const c = this.#chunks[this.#first];
@@ -712,6 +721,24 @@ const MAX_TAIL = 16 * 1024;
 // Bodies at least this large that arrive over several chunks are decoded
 // as they arrive.
 const STREAM_MIN = 64 * 1024;
+
+function sha1Mismatch(
+  where: { offset: number; protoId: number; serialNo: number },
+): FrameResult {
+  return {
+    ok: false,
+    error: new CodecError(
+      CodecErrorCode.Sha1Mismatch,
+      `SHA-1 of the body of protoID ${where.protoId} serialNo ${where.serialNo} differs from its header's`,
+      where,
+    ),
+  };
+}
+
+function sameSha1(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 20; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function decryptError(
   error: unknown,
