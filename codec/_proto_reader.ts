@@ -173,6 +173,9 @@ function int64Value(form: ReadForm): number | string {
   return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
+// Reused for every short ASCII string: no view or array per string.
+const codes: number[] = [];
+
 function readString(length: number): string {
   const end = pos + length;
   if (length <= 32) {
@@ -184,12 +187,10 @@ function readString(length: number): string {
       }
     }
     if (ascii) {
-      const s = String.fromCharCode.apply(
-        null,
-        buf.subarray(pos, end) as unknown as number[],
-      );
+      codes.length = length;
+      for (let i = 0; i < length; i++) codes[i] = buf[pos + i];
       pos = end;
-      return s;
+      return String.fromCharCode.apply(null, codes);
     }
   }
   const s = utf8.decode(buf.subarray(pos, end));
@@ -234,6 +235,8 @@ function skip(wireType: number, end: number, depth: number): void {
   }
 }
 
+const scratch: unknown[][] = Array.from({ length: 8 }, () => []);
+
 // Names of the message fields being read, for error messages only.
 const path: string[] = [];
 
@@ -244,7 +247,10 @@ function readMessage(
   depth: number,
 ): Record<string, unknown> {
   const fields = plan.fields;
-  const values: unknown[] = new Array(fields.length);
+  // One values array per nesting depth, reused: the builder copies them out.
+  const values = depth < scratch.length ? scratch[depth] : [];
+  for (let i = 0; i < fields.length; i++) values[i] = undefined;
+  values.length = fields.length;
   while (pos < end) {
     const tag = varint32(end);
     const id = tag >>> 3;

@@ -107,17 +107,14 @@ function base<K extends string>(kind: K, type: number) {
 export function toSystemNotification(s2c: NotifyS2C): SystemNotification {
   const schema = schemaOf(S2C_SCHEMA);
   const canonical = fromTyped(schema, s2c);
-  return fromS2C(
-    toTyped(schema, canonical) as unknown as NotifyS2C,
-    () => canonical,
-  );
+  return fromS2C(toTyped(schema, canonical) as unknown as NotifyS2C, canonical);
 }
 
 // Object literals throughout: a spread followed by more properties takes a
 // slow path in V8, and this runs for every push.
 function fromS2C(
   s2c: NotifyS2C,
-  canonical: () => JsonObject,
+  canonical?: JsonObject,
 ): SystemNotification {
   const type = s2c.type;
   switch (type) {
@@ -205,7 +202,10 @@ function fromS2C(
       }
       break;
   }
-  return { ...base("unknown", type), s2c: canonical() };
+  return {
+    ...base("unknown", type),
+    s2c: canonical ?? fromTyped(schemaOf(S2C_SCHEMA), s2c),
+  };
 }
 
 /**
@@ -245,7 +245,7 @@ export function decodeNotification(
       { protoId: ProtoId.Notify },
     );
   }
-  return fromS2C(s2c, () => fromTyped(schemaOf(S2C_SCHEMA), s2c));
+  return fromS2C(s2c);
 }
 
 const RESPONSE_SCHEMA = "Notify.Response";
