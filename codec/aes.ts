@@ -150,10 +150,11 @@ class AesDecryptStream implements BodyStream {
   ) {
     this.#algo = algo;
     this.#decipher = decipher;
-    this.#arena = new BodyArena(wireLength, hash);
     this.#encryptedLength = algo === PacketEncAlgo.FTAES_ECB
       ? wireLength - BLOCK
       : wireLength;
+    // Exactly what will be written: no byte of the buffer goes unset.
+    this.#arena = new BodyArena(this.#encryptedLength, hash);
   }
 
   write(bytes: Uint8Array): void {
