@@ -63,7 +63,6 @@ export {
   type ProgramStatusInput,
   type ProgramStatusMachine,
   programStatusMachine,
-  programStatusMachineDefinition,
   type ProgramStatusMachineEvent,
 } from "./program_status_machine.ts";
 export { type GatewayTag, STATUS_STATE_PATHS } from "./_gateway_region.ts";
@@ -78,7 +77,6 @@ export {
   type SessionEvent,
   type SessionMachine,
   sessionMachine,
-  sessionMachineDefinition,
   type SessionSnapshot,
   type SessionTag,
 } from "./session_machine.ts";
@@ -101,6 +99,7 @@ export {
   type LinkInput,
   type ReloginInput,
   type RequestCodeInput,
+  type SessionActorLogics,
   type SubmitCodeInput,
 } from "./session_actors.ts";
 export {
@@ -120,6 +119,9 @@ export * from "./to_mermaid.ts";
 export * from "./to_dot.ts";
 export type {
   Actor,
+  CallbackActorLogic,
+  ExplicitMachine,
   PromiseActorLogic,
   SnapshotFrom,
+  StateValue,
 } from "./_xstate_types.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { fromCallback, fromPromise } from "../deps.ts";
-import type { PromiseActorLogic } from "./_xstate_types.ts";
+import type { CallbackActorLogic, PromiseActorLogic } from "./_xstate_types.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import type { CodeKind } from "./policy.ts";
 import { type Credentials, type Secret, toSecret } from "./secret.ts";
@@ -160,7 +160,9 @@ function notProvided(name: string): Error {
   );
 }
 
-function rejectsNotProvided<TOutput, TInput>(name: string) {
+function rejectsNotProvided<TOutput, TInput>(
+  name: string,
+): PromiseActorLogic<TOutput, TInput> {
   return fromPromise<TOutput, TInput>(() => Promise.reject(notProvided(name)));
 }
 
@@ -209,11 +211,47 @@ export function codeFrom(
 }
 
 /**
+ * The logic of each actor the session supervisor invokes, by name. (A type
+ * alias, not an interface: XState's `setup` wants an index-signature shape.)
+ */
+export type SessionActorLogics = {
+  /** The connection: see {@link LinkEvent}. */
+  link: CallbackActorLogic<LinkEvent, LinkInput>;
+  /** InitConnect on a fresh link. */
+  initConnect: PromiseActorLogic<InitConnectOutput, InitConnectInput>;
+  /** GetGlobalState after InitConnect. */
+  getGlobalState: PromiseActorLogic<GetGlobalStateOutput, ConnectionInput>;
+  /** One KeepAlive round trip. */
+  keepAlive: PromiseActorLogic<unknown, ConnectionInput>;
+  /** Closes the link gracefully. */
+  closeLink: PromiseActorLogic<void, ConnectionInput>;
+  /** Asks OpenD to send a verification code. */
+  requestVerificationCode: PromiseActorLogic<unknown, RequestCodeInput>;
+  /** Submits a verification code to OpenD. */
+  submitVerificationCode: PromiseActorLogic<unknown, SubmitCodeInput>;
+  /**
+   * Asks a person (or a program) for a code. Its output is typed loosely on
+   * purpose: a provider may answer a string or a Secret<string> (see
+   * CodeProviderOutput), and XState's logic types are invariant in their
+   * output, so a narrower type would refuse one.
+   */
+  // deno-lint-ignore no-explicit-any
+  codeProvider: PromiseActorLogic<any, CodeProviderInput>;
+  /** Asks for the login password before a relogin. */
+  credentialsProvider: PromiseActorLogic<
+    CredentialsProviderOutput,
+    CredentialsProviderInput
+  >;
+  /** Sends `relogin` through OpenD's operations port. */
+  relogin: PromiseActorLogic<unknown, ReloginInput>;
+};
+
+/**
  * The placeholders. Each I/O actor fails with a message saying how to provide
  * it; `codeProvider` waits (a person may answer with `SUBMIT_CODE`),
  * `credentialsProvider` answers "none", `closeLink` has nothing to flush.
  */
-export const defaultSessionActors = {
+export const defaultSessionActors: SessionActorLogics = {
   link: fromCallback<LinkEvent, LinkInput>(() => {
     throw notProvided("link");
   }),
@@ -231,9 +269,6 @@ export const defaultSessionActors = {
   submitVerificationCode: rejectsNotProvided<unknown, SubmitCodeInput>(
     "submitVerificationCode",
   ),
-  // Its output is typed loosely on purpose: a provider may answer a string
-  // or a Secret<string> (see CodeProviderOutput), and XState's logic types
-  // are invariant in their output, so a narrower type would refuse one.
   // deno-lint-ignore no-explicit-any
   codeProvider: fromPromise<any, CodeProviderInput>(() =>
     new Promise<never>(() => {})

@@ -25,7 +25,12 @@ import {
   setup,
   stateIn,
 } from "../deps.ts";
-import type { SnapshotFrom } from "./_xstate_types.ts";
+import {
+  type ExplicitMachine,
+  explicitMachine,
+  type SnapshotFrom,
+  type StateValue,
+} from "./_xstate_types.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import {
@@ -408,10 +413,7 @@ const sessionDelays: Record<
   reloginDelay: ({ context }) => context.recovery.reloginDelayMs,
 };
 
-// Exported (hidden from the docs) only so the public constant below can
-// carry an explicit type: XState's inferred machine type is too long to spell.
-/** @ignore */
-export const sessionMachineDefinition = setup({
+const sessionMachineDefinition = setup({
   types: {
     context: {} as SessionContext,
     events: {} as SessionEvent,
@@ -1247,8 +1249,24 @@ export const sessionMachineDefinition = setup({
   },
 });
 
-/** The type of {@link sessionMachine}. */
-export type SessionMachine = typeof sessionMachineDefinition;
+/**
+ * The type of {@link sessionMachine}, spelt out (the package has no inferred
+ * types in its public API): context, events, tags, input, emitted events and
+ * delays exactly; actors, actions, guards and state values in general form.
+ */
+export type SessionMachine = ExplicitMachine<
+  SessionContext,
+  SessionEvent,
+  SessionTag,
+  SessionInput | void,
+  SessionEmitted,
+  SessionDelay,
+  {
+    link: StateValue;
+    gateway: { status: StateValue; fault: StateValue };
+    recovery: { flow: StateValue; phoneCodeGate: StateValue };
+  }
+>;
 
 /**
  * The session supervisor. Start it with `START`; stop with `CLOSE`; `RESET`
@@ -1271,7 +1289,9 @@ export type SessionMachine = typeof sessionMachineDefinition;
  * session.send({ type: "START" });
  * ```
  */
-export const sessionMachine: SessionMachine = sessionMachineDefinition;
+export const sessionMachine: SessionMachine = explicitMachine(
+  sessionMachineDefinition,
+);
 
 /** A snapshot of {@link sessionMachine}. */
 export type SessionSnapshot = SnapshotFrom<SessionMachine>;

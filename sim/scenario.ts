@@ -11,7 +11,12 @@ import {
   type ProgramStatusTypeName,
 } from "../codec/definitions.ts";
 import type { NotificationInput } from "../codec/notify.ts";
-import type { RefuseMode, SimCodeType } from "./events.ts";
+import {
+  type RefuseMode,
+  type SimCodeType,
+  WS_FAULTS,
+  type WsFault,
+} from "./events.ts";
 import type { OpenDSimulator, SimAccountChange } from "./simulator.ts";
 
 /** A ProgramStatusType as a number or its name. */
@@ -43,7 +48,8 @@ export type ScenarioAction =
   | { action: "restart"; args: { downMs: number } }
   | { action: "setKeepAliveAnswering"; args: { on: boolean } }
   | { action: "sendGarbage"; args?: Record<string, never> }
-  | { action: "setAccount"; args: SimAccountChange };
+  | { action: "setAccount"; args: SimAccountChange }
+  | { action: "setWebSocketFault"; args: { fault: WsFault | "off" } };
 
 /** A {@link ScenarioAction} name. */
 export type ScenarioActionName = ScenarioAction["action"];
@@ -105,6 +111,7 @@ const ACTIONS: ReadonlySet<string> = new Set<ScenarioActionName>([
   "setKeepAliveAnswering",
   "sendGarbage",
   "setAccount",
+  "setWebSocketFault",
 ]);
 
 function resolveEnum(
@@ -175,6 +182,16 @@ export function validateScenario(steps: readonly ScenarioStep[]): void {
           throw new TypeError(`${where}: on must be a boolean`);
         }
         break;
+      case "setWebSocketFault":
+        if (
+          args?.fault !== "off" &&
+          !(WS_FAULTS as readonly unknown[]).includes(args?.fault)
+        ) {
+          throw new TypeError(
+            `${where}: fault must be "off" or one of ${WS_FAULTS.join(", ")}`,
+          );
+        }
+        break;
       case "requireVerification":
         if (args?.codeType !== "phone" && args?.codeType !== "picture") {
           throw new TypeError(
@@ -228,6 +245,11 @@ export function _runStep(
       return;
     case "setAccount":
       sim.setAccount(step.args);
+      return;
+    case "setWebSocketFault":
+      sim.setWebSocketFault(
+        step.args.fault === "off" ? undefined : step.args.fault,
+      );
       return;
   }
 }

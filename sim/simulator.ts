@@ -23,6 +23,14 @@
  * - A connection that sends bytes that are not a valid packet, or nothing
  *   for `idleTimeoutMs`, is closed (and the event recorded).
  *
+ * ## WebSocket port (`wsPort`)
+ * OpenD's second API door, used by the official JavaScript SDK: `ft-v1.0`
+ * frames (codec/ws_frame.ts), InitWebSocket (cmd 1) instead of InitConnect,
+ * then the same protocols answered the same way. Optional TLS (`wsTls`) and
+ * key (`wsKey`); fault modes via {@link OpenDSimulator.setWebSocketFault}.
+ * Its clients share the connection numbering, the pushes (always Notify,
+ * never an idle timeout) and every fault control with the TCP port.
+ *
  * ## Operations port
  * See {@link OpenDSimulator} for the commands and the exact reply lines.
  * @module
@@ -63,7 +71,27 @@ import { createAesCipher } from "../codec/aes.ts";
 import { RsaKey } from "../codec/rsa.ts";
 import { _ApiConnection, type _ConnectionHost } from "./_api_connection.ts";
 import {
+  _WsConnection,
+  type _WsHost,
+  type _WsSocket,
+} from "./_ws_connection.ts";
+import {
+  _createWsServer,
+  _loadWsServerClass,
+  type _WsServerClass,
+  type WsTlsOptions,
+} from "./_ws_listener.ts";
+import {
+  decodeInitWebSocketRequest,
+  encodeInitWebSocketResponse,
+  type InitWebSocketC2S,
+  webSocketKeyDigest,
+} from "../codec/init_websocket.ts";
+import type { WsRequestFrame } from "../codec/ws_frame.ts";
+import type { Packet } from "../codec/packet.ts";
+import {
   _LineSplitter,
+  _loggableCommand,
   _parseOpsLine,
   _redactArgs,
   _safeCommandName,
@@ -84,6 +112,9 @@ import {
   type SimEventOf,
   type SimEventType,
   type SimVia,
+  WS_FAULTS,
+  type WsFault,
+  type WsKeyRefusal,
 } from "./events.ts";
 import {
   _runStep,
@@ -99,6 +130,7 @@ import {
 } from "./scenarios.ts";
 
 export type { RateLimit } from "../codec/ops_rate_limits.ts";
+export type { WsTlsOptions } from "./_ws_listener.ts";
 
 /** The rate limits the simulator enforces (OpenD's documented ones by default). */
 export interface SimRateLimits {
@@ -124,6 +156,22 @@ export interface SimulatorOptions {
   /** Operations (telnet) port; 0 (the default) picks a free one; `false` disables it. */
   opsPort?: number | false;
   /**
+   * OpenD's WebSocket port, the one the official JavaScript SDK (npm
+   * `futu-api`) uses; 0 picks a free one; `false` (the default) leaves it shut.
+   */
+  wsPort?: number | false;
+  /** Certificate and key: the WebSocket port then speaks `wss://` only. */
+  wsTls?: WsTlsOptions;
+  /**
+   * The WebSocket key: InitWebSocket must carry its MD5 (hex, any case). No
+   * key: any InitWebSocket is accepted. Never logged.
+   */
+  wsKey?: string;
+  /** How a wrong key is refused: "error" (default) answers with an error, "silent" never answers. */
+  wsKeyRefusal?: WsKeyRefusal;
+  /** A WebSocket fault mode from the start (see {@link OpenDSimulator.setWebSocketFault}). */
+  wsFault?: WsFault;
+  /**
    * RSA private key (PEM) shared with the clients. When set, InitConnect
    * bodies are RSA both ways and the negotiated AES applies after.
    */
@@ -131,8 +179,10 @@ export interface SimulatorOptions {
   /** Seconds, returned in InitConnect.S2C (default 10). */
   keepAliveInterval?: number;
   /**
-   * A connection that sends nothing for this long is closed, as OpenD does
-   * after 30 s without KeepAlive (default 30000); `false` never closes.
+   * A TCP connection that sends nothing for this long is closed, as OpenD
+   * does after 30 s without KeepAlive (default 30000); `false` never closes.
+   * WebSocket clients are never closed for idleness: the SDK sends no
+   * keep-alive of its own.
    */
   idleTimeoutMs?: number | false;
   /** Initial program status (default Ready). */
@@ -178,6 +228,10 @@ export interface SimAddress {
   port: number;
   /** The operations port, unless disabled. */
   opsPort?: number;
+  /** The WebSocket port, when open. */
+  wsPort?: number;
+  /** Whether the WebSocket port speaks TLS (`wss://`). */
+  wsTls?: boolean;
 }
 
 /** A change to the simulated broker account. */
@@ -212,6 +266,8 @@ export interface SimConnectionInfo {
   recvNotify: boolean;
   /** Body protection. */
   encryption: SimEncryption;
+  /** "tcp" for the API port, "ws" or "wss" for the WebSocket port. */
+  transport: "tcp" | "ws" | "wss";
 }
 
 const CONN_ID_BASE = 7_000_000_000_000_000_000n;
@@ -278,6 +334,8 @@ type _OpsConnection = {
   closed: Promise<void>;
   reason?: string;
 };
+
+type _Listener = "api" | "ops" | "ws";
 
 type _Verdict = { ok: true; then?: () => void } | { ok: false; reason: string };
 
@@ -350,10 +408,15 @@ export class OpenDSimulator implements AsyncDisposable {
   #deviceLock = false;
   #keepAliveAnswering = true;
 
-  #apiServer: Server | undefined;
-  #opsServer: Server | undefined;
+  #wsPort: number | false;
+  readonly #wsTls: WsTlsOptions | undefined;
+  readonly #wsKeyDigest: string | undefined;
+  readonly #wsKeyRefusal: WsKeyRefusal;
+  #wsFault: WsFault | undefined;
+  #wsServerClass: _WsServerClass | undefined;
+  readonly #servers: { api?: Server; ops?: Server; ws?: Server } = {};
   readonly #serverClosed = new Set<Promise<void>>();
-  readonly #conns = new Map<number, _ApiConnection>();
+  readonly #conns = new Map<number, _ApiConnection | _WsConnection>();
   readonly #ops = new Map<number, _OpsConnection>();
   #nextConn = 1;
   #nextOps = 1;
@@ -381,15 +444,22 @@ export class OpenDSimulator implements AsyncDisposable {
       this.#record({ type: "idleTimeout", conn: conn.id, idleMs });
       conn.close(`idle for ${idleMs} ms`);
     },
-    onClosed: (conn, reason) => {
-      this.#conns.delete(conn.id);
+    onClosed: (conn, reason) => this.#onConnClosed(conn, reason),
+  };
+
+  readonly #wsHost: _WsHost = {
+    onInit: (conn, frame) => this.#initWebSocket(conn, frame),
+    onPacket: (conn, packet) => this.#onPacket(conn, packet),
+    onFrameError: (conn, error) => {
       this.#record({
-        type: "connectionClosed",
+        type: "badPacket",
         conn: conn.id,
-        ...(conn.connId === undefined ? {} : { connId: conn.connId }),
-        reason,
+        code: error.code,
+        message: error.message,
       });
     },
+    onClosed: (conn, reason) => this.#onConnClosed(conn, reason),
+    fault: () => this.#wsFault,
   };
 
   /** Use {@link startSimulator}. */
@@ -397,6 +467,22 @@ export class OpenDSimulator implements AsyncDisposable {
     this.#listenHost = options.host ?? "127.0.0.1";
     this.#port = options.port ?? 0;
     this.#opsPort = options.opsPort ?? 0;
+    this.#wsPort = options.wsPort ?? false;
+    this.#wsTls = options.wsTls === undefined ? undefined : {
+      cert: _tidyPem(options.wsTls.cert),
+      key: _tidyPem(options.wsTls.key),
+    };
+    this.#wsKeyDigest = options.wsKey === undefined
+      ? undefined
+      : webSocketKeyDigest(options.wsKey);
+    this.#wsKeyRefusal = options.wsKeyRefusal ?? "error";
+    if (this.#wsKeyRefusal !== "error" && this.#wsKeyRefusal !== "silent") {
+      throw new RangeError('wsKeyRefusal must be "error" or "silent"');
+    }
+    if (options.wsFault !== undefined && !WS_FAULTS.includes(options.wsFault)) {
+      throw new RangeError(`wsFault must be one of ${WS_FAULTS.join(", ")}`);
+    }
+    this.#wsFault = options.wsFault;
     this.#rsa = options.rsaPrivateKey === undefined
       ? undefined
       : RsaKey.fromPem(_tidyPem(options.rsaPrivateKey));
@@ -452,6 +538,9 @@ export class OpenDSimulator implements AsyncDisposable {
       host: this.#listenHost,
       port: this.#port,
       ...(this.#opsPort === false ? {} : { opsPort: this.#opsPort }),
+      ...(this.#wsPort === false
+        ? {}
+        : { wsPort: this.#wsPort, wsTls: this.#wsTls !== undefined }),
     };
   }
 
@@ -474,6 +563,7 @@ export class OpenDSimulator implements AsyncDisposable {
       initialized: c.initialized,
       recvNotify: c.recvNotify,
       encryption: c.encryption,
+      transport: c instanceof _WsConnection ? c.transport : "tcp",
     }));
   }
 
@@ -610,14 +700,9 @@ export class OpenDSimulator implements AsyncDisposable {
         body = encodeNotification(notification, fmt);
         bodies.set(fmt, body);
       }
-      if (
-        conn.send({
-          protoId: ProtoId.Notify,
-          protoFmt: fmt,
-          serialNo: this.#pushSerial++,
-          body,
-        })
-      ) recipients++;
+      if (conn.push(ProtoId.Notify, fmt, this.#pushSerial++, body)) {
+        recipients++;
+      }
     }
     this.#record({
       type: "notificationPushed",
@@ -642,9 +727,7 @@ export class OpenDSimulator implements AsyncDisposable {
     let recipients = 0;
     for (const conn of this.#conns.values()) {
       if (!conn.initialized || conn.closing) continue;
-      if (
-        conn.send({ protoId, protoFmt, serialNo: this.#pushSerial++, body })
-      ) {
+      if (conn.push(protoId, protoFmt, this.#pushSerial++, body)) {
         recipients++;
       }
     }
@@ -719,15 +802,44 @@ export class OpenDSimulator implements AsyncDisposable {
     } else {
       this.#acceptAndClose = false;
       this.#closeServer("api");
+      this.#closeServer("ws");
     }
     this.#refuseTimer = setTimeout(() => {
       this.#refuseTimer = undefined;
       this.#acceptAndClose = false;
-      void this.#listen("api").then((ok) => {
+      void Promise.all([this.#listen("api"), this.#listen("ws")]).then((
+        [api, ws],
+      ) => {
+        const ok = api && ws;
         if (ok) this.#record({ type: "accepting" });
       });
     }, ms);
     await Promise.resolve();
+  }
+
+  /**
+   * Bends what the WebSocket port sends, to test a client's error paths;
+   * `undefined` ends it. "init-error" answers InitWebSocket with an error
+   * frame and closes; "init-silent" never answers it; "wrong-section" gives
+   * every response a section that matches no request; "bad-sign" spoils the
+   * sign of every frame; "drop-after-login" closes right after a successful
+   * InitWebSocket. The TCP port is not affected.
+   *
+   * @example
+   * ```ts
+   * import { startSimulator } from "./mod.ts";
+   * await using sim = await startSimulator({ wsPort: 0 });
+   * sim.setWebSocketFault("init-error"); // the next SDK to connect gives up
+   * sim.setWebSocketFault(undefined);
+   * ```
+   */
+  setWebSocketFault(fault: WsFault | undefined): void {
+    if (this.#closed) return;
+    if (fault !== undefined && !WS_FAULTS.includes(fault)) {
+      throw new RangeError(`fault must be one of ${WS_FAULTS.join(", ")}`);
+    }
+    this.#wsFault = fault;
+    this.#record({ type: "webSocketFault", fault: fault ?? "off" });
   }
 
   /** Switches KeepAlive answering on or off (off: requests are read, never answered). */
@@ -787,10 +899,12 @@ export class OpenDSimulator implements AsyncDisposable {
     }
     this.#closeServer("api");
     this.#closeServer("ops");
+    this.#closeServer("ws");
     this.#setStatus(ProgramStatusType.None);
     this.#restartTimer = setTimeout(async () => {
       this.#restartTimer = undefined;
-      const ok = await this.#listen("api") && await this.#listen("ops");
+      const ok = await this.#listen("api") && await this.#listen("ops") &&
+        await this.#listen("ws");
       if (!ok || this.#closed) return;
       this.#restarting = false;
       this.#record({ type: "restarted" });
@@ -908,7 +1022,10 @@ export class OpenDSimulator implements AsyncDisposable {
   /** A one-line summary without secrets. */
   toString(): string {
     const ops = this.#opsPort === false ? "off" : String(this.#opsPort);
-    return `OpenDSimulator { api: ${this.#listenHost}:${this.#port}, ops: ${ops}, status: ${
+    const ws = this.#wsPort === false
+      ? ""
+      : `, ${this.#wsTls === undefined ? "ws" : "wss"}: ${this.#wsPort}`;
+    return `OpenDSimulator { api: ${this.#listenHost}:${this.#port}, ops: ${ops}${ws}, status: ${
       _statusLabel(this.#status.type)
     }, connections: ${this.#conns.size}, closed: ${this.#closed} }`;
   }
@@ -933,6 +1050,10 @@ export class OpenDSimulator implements AsyncDisposable {
     try {
       await this.#listenOnce("api");
       if (this.#opsPort !== false) await this.#listenOnce("ops");
+      if (this.#wsPort !== false) {
+        this.#wsServerClass = await _loadWsServerClass();
+        await this.#listenOnce("ws");
+      }
     } catch (error) {
       await this.close();
       throw error;
@@ -942,6 +1063,9 @@ export class OpenDSimulator implements AsyncDisposable {
       host: this.#listenHost,
       port: this.#port,
       ...(this.#opsPort === false ? {} : { opsPort: this.#opsPort }),
+      ...(this.#wsPort === false
+        ? {}
+        : { wsPort: this.#wsPort, wsTls: this.#wsTls !== undefined }),
     });
     if (scenario !== undefined) this.runScenario(scenario, { timeScale });
   }
@@ -958,6 +1082,7 @@ export class OpenDSimulator implements AsyncDisposable {
     this.#retryTimers.clear();
     this.#closeServer("api");
     this.#closeServer("ops");
+    this.#closeServer("ws");
     const pending: Promise<void>[] = [...this.#serverClosed];
     for (const conn of this.#conns.values()) {
       conn.destroy("simulator closed");
@@ -978,8 +1103,17 @@ export class OpenDSimulator implements AsyncDisposable {
     this.#waiters.clear();
   }
 
+  #portOf(which: _Listener): number {
+    const port = which === "api"
+      ? this.#port
+      : which === "ops"
+      ? this.#opsPort
+      : this.#wsPort;
+    return port === false ? 0 : port;
+  }
+
   /** First listen: errors (port in use) are the caller's. */
-  #listenOnce(which: "api" | "ops"): Promise<void> {
+  #listenOnce(which: _Listener): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = this.#createServer(which);
       const onError = (error: Error) => {
@@ -988,10 +1122,7 @@ export class OpenDSimulator implements AsyncDisposable {
       };
       server.once("error", onError);
       server.listen(
-        {
-          host: this.#listenHost,
-          port: which === "api" ? this.#port : this.#opsPort as number,
-        },
+        { host: this.#listenHost, port: this.#portOf(which) },
         () => {
           server.off("error", onError);
           server.on("error", () => {});
@@ -999,13 +1130,10 @@ export class OpenDSimulator implements AsyncDisposable {
           const port = typeof address === "object" && address
             ? address.port
             : 0;
-          if (which === "api") {
-            this.#apiServer = server;
-            this.#port = port;
-          } else {
-            this.#opsServer = server;
-            this.#opsPort = port;
-          }
+          this.#servers[which] = server;
+          if (which === "api") this.#port = port;
+          else if (which === "ops") this.#opsPort = port;
+          else this.#wsPort = port;
           resolve();
         },
       );
@@ -1016,23 +1144,22 @@ export class OpenDSimulator implements AsyncDisposable {
    * Listens again on the port chosen at start; on failure records it and
    * retries. Resolves false if the simulator closed meanwhile.
    */
-  #listen(which: "api" | "ops"): Promise<boolean> {
-    if (which === "ops" && this.#opsPort === false) {
+  #listen(which: _Listener): Promise<boolean> {
+    if (
+      (which === "ops" && this.#opsPort === false) ||
+      (which === "ws" && this.#wsPort === false)
+    ) {
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
       const attempt = () => {
         if (this.#closed) return resolve(false);
-        if (
-          (which === "api" ? this.#apiServer : this.#opsServer) !== undefined
-        ) {
-          return resolve(true);
-        }
+        if (this.#servers[which] !== undefined) return resolve(true);
         this.#listenOnce(which).then(() => resolve(true), (error) => {
           if (this.#closed) return resolve(false);
           this.#record({
             type: "listenFailed",
-            port: which === "api" ? this.#port : this.#opsPort as number,
+            port: this.#portOf(which),
             message: errorText(error),
           });
           const timer = setTimeout(() => {
@@ -1046,12 +1173,18 @@ export class OpenDSimulator implements AsyncDisposable {
     });
   }
 
-  #createServer(which: "api" | "ops"): Server {
-    const server = createServer(
-      { allowHalfOpen: false },
-      (socket) =>
-        which === "api" ? this.#acceptApi(socket) : this.#acceptOps(socket),
-    );
+  #createServer(which: _Listener): Server {
+    const server = which === "ws"
+      ? _createWsServer(
+        this.#wsServerClass!,
+        this.#wsTls,
+        (ws, remote) => this.#acceptWs(ws, remote),
+      )
+      : createServer(
+        { allowHalfOpen: false },
+        (socket) =>
+          which === "api" ? this.#acceptApi(socket) : this.#acceptOps(socket),
+      );
     const closed = new Promise<void>((resolve) =>
       server.once("close", () => resolve())
     );
@@ -1061,12 +1194,43 @@ export class OpenDSimulator implements AsyncDisposable {
   }
 
   /** Stops accepting; open connections are left alone. */
-  #closeServer(which: "api" | "ops"): void {
-    const server = which === "api" ? this.#apiServer : this.#opsServer;
+  #closeServer(which: _Listener): void {
+    const server = this.#servers[which];
     if (server === undefined) return;
-    if (which === "api") this.#apiServer = undefined;
-    else this.#opsServer = undefined;
+    this.#servers[which] = undefined;
     server.close();
+    // An HTTP server would also wait for requests not yet upgraded (or half
+    // sent): they are not clients yet, so they go now. Upgraded sockets are
+    // no longer the server's: the simulator closes those itself.
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  }
+
+  #acceptWs(ws: _WsSocket, remote: string): void {
+    ws.on("error", () => {});
+    if (this.#closed || this.#restarting) {
+      ws.terminate();
+      return;
+    }
+    if (this.#acceptAndClose) {
+      this.#record({ type: "connectionRefused", remote });
+      ws.terminate();
+      return;
+    }
+    const transport = this.#wsTls === undefined ? "ws" : "wss";
+    const conn = new _WsConnection(
+      ws,
+      this.#nextConn++,
+      remote,
+      transport,
+      this.#wsHost,
+    );
+    this.#conns.set(conn.id, conn);
+    this.#record({
+      type: "connectionOpened",
+      conn: conn.id,
+      remote,
+      transport,
+    });
   }
 
   #acceptApi(socket: Socket): void {
@@ -1306,7 +1470,7 @@ export class OpenDSimulator implements AsyncDisposable {
     conn.close(`bad packet (${error.code})`);
   }
 
-  #onPacket(conn: _ApiConnection, packet: DecodedPacket): void {
+  #onPacket(conn: _ApiConnection | _WsConnection, packet: Packet): void {
     const { protoId, serialNo, protoFmt } = packet;
     this.#record({
       type: "request",
@@ -1317,14 +1481,24 @@ export class OpenDSimulator implements AsyncDisposable {
       fmt: protoFmt,
     });
     const fmt = protoFmt === ProtoFmt.Json ? ProtoFmt.Json : ProtoFmt.Protobuf;
-    const reply = (body: Uint8Array) =>
-      conn.send({ protoId, protoFmt: fmt, serialNo, body });
+    const reply = (body: Uint8Array) => conn.reply(packet, body, fmt);
     if (protoFmt !== ProtoFmt.Protobuf && protoFmt !== ProtoFmt.Json) {
       reply(_failureBody(fmt, `unknown body format ${protoFmt}`));
       if (protoId === ProtoId.InitConnect) conn.close("InitConnect failed");
       return;
     }
-    if (protoId === ProtoId.InitConnect) return this.#initConnect(conn, packet);
+    if (conn instanceof _WsConnection) {
+      if (protoId === ProtoId.InitConnect) {
+        reply(_failureBody(fmt, "InitWebSocket (cmd 1) opens this port"));
+        return;
+      }
+      if (!conn.initialized) {
+        reply(_failureBody(fmt, "InitWebSocket first"));
+        return;
+      }
+    } else if (protoId === ProtoId.InitConnect) {
+      return this.#initConnect(conn, packet as DecodedPacket);
+    }
     if (!conn.initialized) {
       reply(_failureBody(fmt, "InitConnect first"));
       return;
@@ -1374,7 +1548,121 @@ export class OpenDSimulator implements AsyncDisposable {
     }
   }
 
-  #globalState(conn: _ApiConnection): GetGlobalStateS2C {
+  #onConnClosed(conn: _ApiConnection | _WsConnection, reason: string): void {
+    this.#conns.delete(conn.id);
+    this.#record({
+      type: "connectionClosed",
+      conn: conn.id,
+      ...(conn.connId === undefined ? {} : { connId: conn.connId }),
+      reason,
+    });
+  }
+
+  #initWebSocket(conn: _WsConnection, frame: WsRequestFrame): void {
+    const serialNo = Number(frame.section & 0xffffffffn);
+    this.#record({
+      type: "request",
+      conn: conn.id,
+      ...(conn.connId === undefined ? {} : { connId: conn.connId }),
+      protoId: frame.cmd,
+      serialNo,
+      fmt: ProtoFmt.Protobuf,
+    });
+    // Refused: an error frame (the SDK gives up for good), then a close.
+    const refuse = (reason: string, errmsg: string) => {
+      this.#record({ type: "initConnectFailed", conn: conn.id, reason });
+      conn.replyInit(
+        frame,
+        encodeInitWebSocketResponse({
+          retType: RetType.Failed,
+          retMsg: reason,
+        }),
+        RetType.Failed,
+        errmsg,
+      );
+      conn.close("InitWebSocket failed");
+    };
+    if (conn.initialized) {
+      conn.replyInit(
+        frame,
+        encodeInitWebSocketResponse({
+          retType: RetType.Failed,
+          retMsg: "InitWebSocket already done on this connection",
+        }),
+        RetType.Failed,
+        "already initialized",
+      );
+      return;
+    }
+    let c2s: InitWebSocketC2S;
+    try {
+      c2s = decodeInitWebSocketRequest(frame.body);
+    } catch (error) {
+      return refuse(
+        `invalid InitWebSocket: ${errorText(error)}`,
+        "invalid request",
+      );
+    }
+    const fault = this.#wsFault;
+    if (fault === "init-error") {
+      return refuse("fault init-error", "init failed");
+    }
+    if (fault === "init-silent") {
+      this.#record({
+        type: "initConnectFailed",
+        conn: conn.id,
+        reason: "fault init-silent: not answered",
+      });
+      return;
+    }
+    const digest = this.#wsKeyDigest;
+    if (
+      digest !== undefined &&
+      (c2s.websocketKey ?? "").toLowerCase() !== digest
+    ) {
+      const reason = c2s.websocketKey
+        ? "wrong websocket key"
+        : "no websocket key";
+      if (this.#wsKeyRefusal === "silent") {
+        this.#record({
+          type: "initConnectFailed",
+          conn: conn.id,
+          reason: `${reason}: not answered`,
+        });
+        return;
+      }
+      return refuse(reason, "websocket key error");
+    }
+    const connId = String(CONN_ID_BASE + this.#nextConnId++);
+    conn.connId = connId;
+    this.#record({
+      type: "initConnect",
+      conn: conn.id,
+      connId,
+      clientID: c2s.clientID ?? "",
+      clientVer: 0,
+      ...(c2s.programmingLanguage === undefined
+        ? {}
+        : { programmingLanguage: c2s.programmingLanguage }),
+      recvNotify: true,
+      encryption: conn.encryption,
+      pushProtoFmt: ProtoFmt.Protobuf,
+      fmt: ProtoFmt.Protobuf,
+      transport: conn.transport,
+    });
+    const sent = conn.replyInit(
+      frame,
+      encodeInitWebSocketResponse({
+        retType: RetType.Succeed,
+        s2c: { serverTime: Math.floor(Date.now() / 1000), connID: connId },
+      }),
+    );
+    if (!sent) return;
+    conn.initialized = true;
+    if (fault === "drop-after-login") conn.close("fault drop-after-login");
+  }
+
+  #globalState(conn: _ApiConnection | _WsConnection): GetGlobalStateS2C {
     const now = Date.now();
     const logined = this.#status.type === ProgramStatusType.Ready;
     return {
@@ -1547,7 +1835,7 @@ export class OpenDSimulator implements AsyncDisposable {
     this.#record({
       type: "opsCommand",
       ops: ops.id,
-      command,
+      command: _loggableCommand(parsed.command),
       args: _redactArgs(parsed.command, args),
     });
     const answer = (verdict: _Verdict, ok: string): string => {

@@ -58,7 +58,14 @@ Deno.test("every bench figure is measured with a tiny workload", async () => {
 Deno.test("bench: --help, and an unknown flag exits 2 with one line", async () => {
   const run = (...args: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}bench/main.ts`, ...args],
+      args: [
+        "run",
+        "--lock=deno.dev.lock",
+        "-A",
+        `${ROOT}bench/main.ts`,
+        ...args,
+      ],
+      cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
     }).output();

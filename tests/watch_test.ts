@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { GtwEventType, startSimulator } from "../mod.ts";
+import { typedLines } from "../cli/watch.ts";
 
 /** Spawns `watch` and collects its output lines; `waitFor` resolves on the first line matching. */
 function spawnWatch(args: string[], env: Record<string, string> = {}) {
@@ -145,9 +146,16 @@ Deno.test("watch exits 1 when OpenD reports a fatal event (BanLogin)", async () 
 Deno.test("watch names its own options in argument errors", async () => {
   for (
     const [args, message] of [
-      [["--port", "0"], "--port and --ops-port take a port number"],
-      [["--algo", "aes_cbc"], "--algo aes_cbc needs --rsa"],
+      [
+        ["--port", "0"],
+        "--port and --ops-port take a port number (1 to 65535)",
+      ],
+      [
+        ["--algo", "aes_cbc"],
+        "--algo aes_cbc needs --rsa: OpenD encrypts only with its RSA key",
+      ],
       [["--algo", "rot13"], "--algo must be aes_cbc, ftaes_ecb or none"],
+      [["--chek"], "unknown option --chek"],
     ] as const
   ) {
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -164,9 +172,24 @@ Deno.test("watch names its own options in argument errors", async () => {
       stderr: "piped",
     }).output();
     assertEquals(code, 2);
-    assert(
-      new TextDecoder().decode(stderr).startsWith(message),
+    assertEquals(
       new TextDecoder().decode(stderr),
+      `watch: ${message} (see --help)\n`,
     );
   }
+});
+
+Deno.test("watch reads a code as a raw terminal sends it: Enter, Backspace and Ctrl+U edit, Ctrl+D ends", async () => {
+  const typed = (text: string) =>
+    Array.fromAsync(typedLines((async function* () {
+      for (const part of text.split("|")) {
+        yield new TextEncoder().encode(part);
+      }
+    })()));
+  assertEquals(await typed("1234\r56|78\r\n"), ["1234", "5678"]);
+  assertEquals(await typed("13\x7f57\b9\r"), ["159"]);
+  assertEquals(await typed("wrong\x15right\n"), ["right"]);
+  assertEquals(await typed("\r\n\n"), ["", ""]);
+  assertEquals(await typed("42\r\x04ignored\r"), ["42"]);
+  assertEquals(await typed("no newline"), ["no newline"]);
 });
