@@ -4,10 +4,12 @@
  * conversions after them: the receive path decodes a Notify in a fraction of
  * a microsecond. 64-bit integers are read exactly.
  *
- * It accepts and rejects what protobufjs did (with open enums): unknown
- * fields are skipped (groups included), a known field with another wire
- * type, a missing required field, a truncated body or a bad wire type is
- * MALFORMED_PROTOBUF; a repeated field keeps its last value.
+ * It accepts and rejects exactly what protobufjs does (with open enums; a
+ * property test compares them on corrupted messages): unknown fields are
+ * skipped (groups included), a known field with another wire type, a missing
+ * required field, field number 0, an over-long tag or length, a truncated
+ * body or a bad wire type is MALFORMED_PROTOBUF; a scalar seen twice keeps
+ * its last value, a message seen twice is merged.
  * @module
  */
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
@@ -132,6 +134,50 @@ function varint32(end: number): number {
   throw new Malformed("invalid varint encoding");
 }
 
+// Tags and lengths are read as protobufjs reads them: at most 5 bytes, a
+// tag within 32 bits, a length within 31.
+function readTag(end: number): number {
+  let value = 0;
+  for (let i = 0; i < 4; i++) {
+    if (pos >= end) truncated(1, end);
+    const b = buf[pos++];
+    value |= (b & 0x7f) << (7 * i);
+    if (b < 0x80) return value >>> 0;
+  }
+  if (pos >= end) truncated(1, end);
+  const b = buf[pos++];
+  if (b >= 0x80 || (b & 0x70) !== 0) {
+    throw new Malformed("invalid tag encoding");
+  }
+  return (value | (b << 28)) >>> 0;
+}
+
+function readSize(end: number): number {
+  let value = 0;
+  for (let i = 0; i < 4; i++) {
+    if (pos >= end) truncated(1, end);
+    const b = buf[pos++];
+    value |= (b & 0x7f) << (7 * i);
+    if (b < 0x80) return value >>> 0;
+  }
+  if (pos >= end) truncated(1, end);
+  const b = buf[pos++];
+  if (b > 7) throw new Malformed("invalid length encoding");
+  return (value | (b << 28)) >>> 0;
+}
+
+// Any bit set in any of the (up to 10) bytes makes true, as in protobufjs.
+function readBool(end: number): boolean {
+  let value = false;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) truncated(1, end);
+    const b = buf[pos++];
+    if (b & 0x7f) value = true;
+    if (b < 0x80) return value;
+  }
+  throw new Malformed("invalid varint encoding");
+}
+
 function varint64(end: number): void {
   let l = 0, h = 0;
   for (let i = 0; i < 10; i++) {
@@ -204,7 +250,16 @@ function readDouble(): number | string {
   return view.getFloat64(0, true);
 }
 
-function skip(wireType: number, end: number, depth: number): void {
+const RECURSION_LIMIT = 100;
+
+function skip(
+  wireType: number,
+  end: number,
+  depth: number,
+  fieldNumber: number,
+): void {
+  if (depth > RECURSION_LIMIT) throw new Malformed("max depth exceeded");
+  if (fieldNumber === 0) throw new Malformed("illegal tag: field number 0");
   switch (wireType) {
     case 0:
       varint64(end);
@@ -214,17 +269,23 @@ function skip(wireType: number, end: number, depth: number): void {
       pos += 8;
       return;
     case 2: {
-      const length = varint32(end) >>> 0;
+      const length = readSize(end);
       if (end - pos < length) truncated(length, end);
       pos += length;
       return;
     }
     case 3:
-      if (depth > 64) throw new Malformed("groups nested too deep");
       for (;;) {
-        const tag = varint32(end);
-        if ((tag & 7) === 4) return;
-        skip(tag & 7, end, depth + 1);
+        const tag = readTag(end);
+        const nested = tag >>> 3;
+        if (nested === 0) throw new Malformed("illegal tag: field number 0");
+        if ((tag & 7) === 4) {
+          if (nested !== fieldNumber) {
+            throw new Malformed("invalid end group tag");
+          }
+          return;
+        }
+        skip(tag & 7, end, depth + 1, nested);
       }
     case 5:
       if (end - pos < 4) truncated(4, end);
@@ -245,19 +306,24 @@ function readMessage(
   end: number,
   form: ReadForm,
   depth: number,
+  merged: Record<string, unknown> | undefined,
 ): Record<string, unknown> {
+  if (depth > RECURSION_LIMIT) throw new Malformed("max depth exceeded");
   const fields = plan.fields;
   // One values array per nesting depth, reused: the builder copies them out.
   const values = depth < scratch.length ? scratch[depth] : [];
-  for (let i = 0; i < fields.length; i++) values[i] = undefined;
+  for (let i = 0; i < fields.length; i++) {
+    // A message field seen twice is merged into, as protobufjs does.
+    values[i] = merged === undefined ? undefined : merged[plan.names[i]];
+  }
   values.length = fields.length;
   while (pos < end) {
-    const tag = varint32(end);
+    const tag = readTag(end);
     const id = tag >>> 3;
     const wireType = tag & 7;
     const slot = id < plan.slotById.length ? plan.slotById[id] : -1;
     if (slot < 0) {
-      skip(wireType, end, depth);
+      skip(wireType, end, depth, id);
       continue;
     }
     if (wireType !== plan.wireTypes[slot]) {
@@ -275,8 +341,7 @@ function readMessage(
         values[slot] = varint32(end) >>> 0;
         break;
       case "bool":
-        varint64(end);
-        values[slot] = lo !== 0 || hi !== 0;
+        values[slot] = readBool(end);
         break;
       case "int64":
         varint64(end);
@@ -299,21 +364,21 @@ function readMessage(
         break;
       }
       case "string": {
-        const length = varint32(end) >>> 0;
+        const length = readSize(end);
         if (end - pos < length) truncated(length, end);
         values[slot] = readString(length);
         break;
       }
       case "message": {
-        const length = varint32(end) >>> 0;
+        const length = readSize(end);
         if (end - pos < length) truncated(length, end);
-        if (depth > 64) throw new Malformed("messages nested too deep");
         path.push(fields[slot].name);
         values[slot] = readMessage(
           plan.children[slot]!,
           pos + length,
           form,
           depth + 1,
+          values[slot] as Record<string, unknown> | undefined,
         );
         path.pop();
         break;
@@ -349,7 +414,7 @@ export function readProtobuf(
   path.length = 0;
   path.push(fullName);
   try {
-    return readMessage(plan, bytes.length, form, 0);
+    return readMessage(plan, bytes.length, form, 0, undefined);
   } catch (error) {
     if (error instanceof CodecError) throw error;
     const why = error instanceof Error ? error.message : String(error);
