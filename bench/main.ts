@@ -172,6 +172,8 @@ async function rewriteReadme(section: string): Promise<void> {
     text.slice(0, start + MARK_START.length) + "\n\n" + section + "\n" +
       text.slice(end),
   );
+  // Kept as `deno fmt` writes it, so `deno task check` stays clean.
+  await run(Deno.execPath(), ["fmt", "--quiet", path], ROOT);
 }
 
 async function main(argv: string[]): Promise<number> {
