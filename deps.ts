@@ -34,6 +34,13 @@ export type {
 export { default as protobuf } from "npm:protobufjs@8.8.1";
 export { or } from "npm:xstate@5.33.3";
 /**
+ * prom-client's pin. Only the serve entry uses it, through
+ * `serve/_prom_client.ts`, which imports this exact specifier (the npm build
+ * checks every import against the pins here), so no other entry's module
+ * graph, a URL import of `mod.ts` say, downloads it.
+ */
+export const PROM_CLIENT_SPECIFIER = "npm:prom-client@15.1.3";
+/**
  * Loads `ws` (the simulator's WebSocket server) on first use only: it reads
  * environment variables when loaded, which would otherwise ask every user
  * of this module for env access. It ships no declarations;

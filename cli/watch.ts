@@ -185,6 +185,13 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   client.on("fatal", () => stop.resolve());
+  // Reconnecting stopped (a failure no retry can fix, say a wrong host or
+  // RSA key): say so in one sentence and exit 1.
+  let stopped: string | undefined;
+  client.on("stopped", ({ reason }) => {
+    stopped = reason;
+    stop.resolve();
+  });
 
   try {
     timeline.say(
@@ -199,6 +206,10 @@ export async function main(args: string[]): Promise<number> {
     const fatal = client.describe().fatal;
     await client.close();
     void typing;
+    if (stopped !== undefined && !fatal) {
+      console.error(`watch: gave up on OpenD at ${client.address}: ${stopped}`);
+      return 1;
+    }
     return fatal ? 1 : 0;
   } finally {
     // Echo back on, whatever happened: the terminal outlives this process.

@@ -24,7 +24,9 @@ test("package: ships its LICENSE and says it has no side effects", () => {
 
 test("package: runtime dependencies are caret ranges, so an app's XState 5 is shared", () => {
   assert.deepEqual(Object.keys(pkg.dependencies).sort(), [
+    "prom-client", // opend-machine/serve's metrics
     "protobufjs",
+    "ws",
     "xstate",
   ]);
   for (const [name, range] of Object.entries(pkg.dependencies)) {

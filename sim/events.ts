@@ -7,9 +7,11 @@
 import {
   GtwEventType,
   labelOf,
+  NotifyType,
   ProgramStatusType,
   ProtoId,
 } from "../codec/definitions.ts";
+import type { NotificationInput } from "../codec/notify.ts";
 
 /**
  * How a connection's bodies are protected after InitConnect; "TLS" for a
@@ -369,4 +371,42 @@ export function _gtwEventDetail(eventType: number, desc: string): string {
   return `GtwEvent ${labelOf(GtwEventType, eventType)}${
     desc ? ` "${desc}"` : ""
   }`;
+}
+
+/** A ProgramStatusType's name, as the log and `toString` show it. */
+export function _statusLabel(status: number): string {
+  return Object.entries(ProgramStatusType).find(([, v]) => v === status)?.[0] ??
+    `Unknown(${status})`;
+}
+
+/** What a pushed notification is, in a "notificationPushed" event. */
+export function _notificationDetail(n: NotificationInput): string {
+  switch (n.kind) {
+    case "gtwEvent":
+      return _gtwEventDetail(n.eventType, n.desc);
+    case "programStatus":
+      return `ProgramStatus ${_statusLabel(n.status)}${
+        n.strExtDesc ? ` "${n.strExtDesc}"` : ""
+      }`;
+    default: {
+      const type = n.type ??
+        ({
+          connStatus: 3,
+          qotRight: 4,
+          apiLevel: 5,
+          apiQuota: 6,
+          usedQuota: 7,
+        } as Record<
+          string,
+          number
+        >)[n.kind];
+      const name = Object.entries(NotifyType).find(([, v]) => v === type)?.[0];
+      return `Notify ${name ?? `type ${type}`}`;
+    }
+  }
+}
+
+/** An error's message, as events carry it. */
+export function _errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -25,6 +25,7 @@ export {
   DEFAULT_RATE_LIMITS,
   OpenDSimulator,
   type RateLimit,
+  runScenario,
   type SimAccountChange,
   type SimAddress,
   type SimConnectionInfo,
@@ -51,7 +52,6 @@ export {
 } from "./events.ts";
 export {
   type GtwEventInput,
-  runScenario,
   type RunScenarioOptions,
   type ScenarioAction,
   type ScenarioActionName,

@@ -17,7 +17,7 @@ import {
   WS_FAULTS,
   type WsFault,
 } from "./events.ts";
-import type { OpenDSimulator, SimAccountChange } from "./simulator.ts";
+import type { SimAccountChange } from "./_gateway.ts";
 
 /** A ProgramStatusType as a number or its name. */
 export type StatusInput = number | ProgramStatusTypeName;
@@ -97,6 +97,37 @@ export interface ScenarioRun {
   readonly done: Promise<"completed" | "cancelled">;
   /** Stops before the next step; its timer is cleared. */
   cancel(): void;
+}
+
+/**
+ * The simulator's public controls a step calls, one per action: scenarios
+ * drive nothing else.
+ */
+export interface _ScenarioControls {
+  /** See `OpenDSimulator.setProgramStatus`. */
+  setProgramStatus(status: number, strExtDesc?: string): void;
+  /** See `OpenDSimulator.pushGtwEvent`. */
+  pushGtwEvent(eventType: number, desc?: string): number;
+  /** See `OpenDSimulator.pushNotification`. */
+  pushNotification(notification: NotificationInput): number;
+  /** See `OpenDSimulator.requireVerification`. */
+  requireVerification(codeType: SimCodeType, desc?: string): void;
+  /** See `OpenDSimulator.forceLogout`. */
+  forceLogout(eventType?: number, desc?: string): number;
+  /** See `OpenDSimulator.dropAllConnections`. */
+  dropAllConnections(): number;
+  /** See `OpenDSimulator.refuseConnections`. */
+  refuseConnections(ms: number, mode?: RefuseMode): Promise<void>;
+  /** See `OpenDSimulator.restart`. */
+  restart(downMs: number): Promise<void>;
+  /** See `OpenDSimulator.setKeepAliveAnswering`. */
+  setKeepAliveAnswering(on: boolean): void;
+  /** See `OpenDSimulator.sendGarbage`. */
+  sendGarbage(): number;
+  /** See `OpenDSimulator.setAccount`. */
+  setAccount(change: SimAccountChange): void;
+  /** See `OpenDSimulator.setWebSocketFault`. */
+  setWebSocketFault(fault: WsFault | undefined): void;
 }
 
 const ACTIONS: ReadonlySet<string> = new Set<ScenarioActionName>([
@@ -205,7 +236,7 @@ export function validateScenario(steps: readonly ScenarioStep[]): void {
 
 /** Runs one step's action on the simulator. */
 export function _runStep(
-  sim: OpenDSimulator,
+  sim: _ScenarioControls,
   step: ScenarioStep,
   timeScale: number,
 ): void {
@@ -252,29 +283,4 @@ export function _runStep(
       );
       return;
   }
-}
-
-/**
- * Plays `steps` on `sim` with real timers. The simulator cancels the run
- * when it closes, so no timer outlives it. Throws `TypeError` up front for
- * a malformed step (see {@link validateScenario}).
- *
- * @example
- * ```ts
- * import { runScenario, startSimulator } from "./mod.ts";
- * const sim = await startSimulator({ opsPort: false });
- * const run = runScenario(sim, [
- *   { afterMs: 50, action: "pushGtwEvent", args: { eventType: "KickedOut" } },
- *   { afterMs: 0, action: "dropAllConnections" },
- * ], { timeScale: 0.5 });
- * await run.done; // "completed"
- * await sim.close();
- * ```
- */
-export function runScenario(
-  sim: OpenDSimulator,
-  steps: readonly ScenarioStep[],
-  options: RunScenarioOptions = {},
-): ScenarioRun {
-  return sim.runScenario(steps, options);
 }

@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
+import { createServer, type Socket } from "node:net";
 import { GtwEventType, startSimulator } from "../mod.ts";
 import { typedLines } from "../cli/watch.ts";
 
@@ -176,6 +177,40 @@ Deno.test("watch names its own options in argument errors", async () => {
       new TextDecoder().decode(stderr),
       `watch: ${message} (see --help)\n`,
     );
+  }
+});
+
+Deno.test("watch stops with exit 1 and one sentence when the port does not speak OpenD's protocol", async () => {
+  // A web server where OpenD should be: no retry will ever fix that.
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+    socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  });
+  await new Promise<void>((resolve) =>
+    server.listen({ host: "127.0.0.1", port: 0 }, () => resolve())
+  );
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const watch = spawnWatch(["--port", String(port)]);
+  // Never hang the suite: three failures take a few seconds at most.
+  const timer = setTimeout(() => watch.stop(), 30_000);
+  try {
+    const { code, stderr } = await watch.stop({ kill: false });
+    assertEquals(code, 1, stderr);
+    const lines = stderr.trim().split("\n");
+    assertEquals(lines.length, 1, stderr);
+    assert(
+      /^watch: gave up on OpenD at 127\.0\.0\.1:\d+: the port does not speak OpenD's protocol: 3 failures in a row that no retry can fix \(last: .*BAD_MAGIC/
+        .test(lines[0]),
+      lines[0],
+    );
+  } finally {
+    clearTimeout(timer);
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
 
