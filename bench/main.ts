@@ -191,7 +191,16 @@ async function main(argv: string[]): Promise<number> {
     runtime: `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`,
     ...(await runCases(options)),
   };
-  const node = args.node ? await runNode(options, args.build) : undefined;
+  let node: RunResult | undefined;
+  if (args.node) {
+    try {
+      node = await runNode(options, args.build);
+    } catch (error) {
+      // The Deno figures are still worth printing.
+      const why = error instanceof Error ? error.message : String(error);
+      node = { runtime: "Node (not run)", figures: [], errors: [why] };
+    }
+  }
   const cpus = os.cpus();
   const table = renderTable({
     date: new Date().toISOString().slice(0, 10),
