@@ -39,6 +39,24 @@ export function isStreamingCipher(cipher: unknown): cipher is StreamingCipher {
 }
 
 /**
+ * A stream for a body of `wireLength` bytes under `cipher` (none: plaintext),
+ * or `undefined` when the cipher decrypts bodies only whole.
+ */
+export function openBodyStream(
+  cipher: unknown,
+  wireLength: number,
+  hash: boolean,
+): BodyStream | undefined {
+  if (cipher === undefined) return new PlainBodyStream(wireLength, hash);
+  if (!isStreamingCipher(cipher)) return undefined;
+  try {
+    return cipher[streamDecrypt](wireLength, hash);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A new buffer for `size` bytes that the caller overwrites entirely before
  * anyone sees it. Large ones skip zero-filling, which costs more than the
  * copy that follows (three times more for 64 KiB in Deno).

@@ -2,43 +2,31 @@
  * Incremental decoding of a byte stream into packets.
  * @module
  */
-import { CodecError, CodecErrorCode } from "./codec_error.ts";
+import type { CodecError } from "./codec_error.ts";
 import { HEADER_SIZE, PROTO_VER } from "./header.ts";
 import { readU32 } from "./_le.ts";
 import type { DecodedPacket } from "./packet.ts";
 import type { PacketCrypto } from "./packet_crypto.ts";
-import { ProtoId } from "./definitions.ts";
 import { sha1Matches } from "./_sha1.ts";
+import { allocBody, type BodyStream, openBodyStream } from "./_body_stream.ts";
 import {
-  allocBody,
-  type BodyStream,
-  isStreamingCipher,
-  PlainBodyStream,
-  streamDecrypt,
-} from "./_body_stream.ts";
+  bodyLimitFor,
+  checkHeaderPrefix,
+  decryptError,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_SYSTEM_BODY_BYTES,
+  type FrameWhere,
+  headerCheckpoint,
+  sameSha1,
+  sha1Mismatch,
+  truncated,
+} from "./_frame_checks.ts";
 
-/** Default {@link FrameDecoderOptions.maxBodyBytes}: 64 MiB. */
-export const DEFAULT_MAX_BODY_BYTES: number = 64 * 1024 * 1024;
-
-/**
- * Default {@link FrameDecoderOptions.maxSystemBodyBytes}: 8 KiB, many times
- * the largest system message (with RSA or AES, in JSON).
- */
-export const DEFAULT_MAX_SYSTEM_BODY_BYTES: number = 8 * 1024;
-
-/**
- * The protoIDs whose bodies are known to be small (InitConnect,
- * GetGlobalState, Notify, KeepAlive, GetUserInfo, Verification): their
- * bodies are held to {@link FrameDecoderOptions.maxSystemBodyBytes}.
- */
-export const SYSTEM_PROTO_IDS: readonly number[] = Object.freeze([
-  ProtoId.InitConnect,
-  ProtoId.GetGlobalState,
-  ProtoId.Notify,
-  ProtoId.KeepAlive,
-  1005,
-  ProtoId.Verification,
-]);
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_SYSTEM_BODY_BYTES,
+  SYSTEM_PROTO_IDS,
+} from "./_frame_checks.ts";
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -65,12 +53,6 @@ export interface FrameDecoderOptions {
 export type FrameResult =
   | { ok: true; packet: DecodedPacket }
   | { ok: false; error: CodecError };
-
-// A partial header is validated when its length first reaches each of these:
-// "F", "FT", through serialNo (protoVer plus the IDs to report it with),
-// through bodyLen, complete. So a peer speaking another protocol is rejected
-// at its first byte, and a hostile bodyLen before the rest of the header.
-const CHECKPOINTS = [1, 2, 12, 16, HEADER_SIZE] as const;
 
 /**
  * Turns a byte stream cut into chunks of any size into whole packets, in
@@ -257,18 +239,14 @@ export class FrameDecoder {
   finish(): CodecError | undefined {
     const buffered = this.bufferedBytes;
     if (this.#fatal !== undefined || buffered === 0) return undefined;
-    return new CodecError(
-      CodecErrorCode.Truncated,
-      !this.#hasHeader
-        ? `stream ended inside a packet header (${buffered} of ${HEADER_SIZE} bytes)`
-        : `stream ended inside a packet (${buffered} of ${
-          HEADER_SIZE + this.#bodyLen
-        } bytes)`,
-      !this.#hasHeader ? { offset: this.#offset } : {
+    return truncated(
+      buffered,
+      {
         offset: this.#offset,
         protoId: this.#protoId,
         serialNo: this.#serialNo,
       },
+      this.#hasHeader ? this.#bodyLen : undefined,
     );
   }
 
@@ -345,10 +323,7 @@ export class FrameDecoder {
   }
 
   #limitFor(protoId: number): number {
-    // SYSTEM_PROTO_IDS are 1001..1006: one comparison on the hot path.
-    return protoId - 1001 >>> 0 < 6
-      ? this.#maxSystemBodyBytes
-      : this.#maxBodyBytes;
+    return bodyLimitFor(protoId, this.#maxBodyBytes, this.#maxSystemBodyBytes);
   }
 
   /** Decodes the next result from the buffered bytes, if they hold one. */
@@ -433,17 +408,11 @@ export class FrameDecoder {
 
   /** Starts decoding a large body as it arrives, if its cipher allows. */
   #startStream(): boolean {
-    const cipher = this.#crypto?.cipherFor(this.#protoId);
-    let stream: BodyStream | undefined;
-    const hash = this.#verifySha1;
-    if (cipher === undefined) stream = new PlainBodyStream(this.#bodyLen, hash);
-    else if (isStreamingCipher(cipher)) {
-      try {
-        stream = cipher[streamDecrypt](this.#bodyLen, hash);
-      } catch {
-        stream = undefined;
-      }
-    }
+    const stream = openBodyStream(
+      this.#crypto?.cipherFor(this.#protoId),
+      this.#bodyLen,
+      this.#verifySha1,
+    );
     if (stream === undefined) return false;
     this.#stream = stream;
     this.#skip(HEADER_SIZE);
@@ -492,10 +461,12 @@ export class FrameDecoder {
       protoId: this.#protoId,
       serialNo: this.#serialNo,
     };
-    if (error !== undefined) return decryptError(error, where);
+    if (error !== undefined) {
+      return { ok: false, error: decryptError(error, where) };
+    }
     const digest = stream.sha1();
     if (digest !== undefined && !sameSha1(digest, this.#sha1)) {
-      return sha1Mismatch(where);
+      return { ok: false, error: sha1Mismatch(where) };
     }
     return this.#verified(
       where,
@@ -524,7 +495,10 @@ export class FrameDecoder {
       try {
         body = this.#crypto.decryptBody(protoId, wire);
       } catch (error) {
-        return decryptError(error, { offset, protoId, serialNo });
+        return {
+          ok: false,
+          error: decryptError(error, { offset, protoId, serialNo }),
+        };
       }
     }
     return this.#verified(
@@ -538,7 +512,7 @@ export class FrameDecoder {
   }
 
   #verified(
-    where: { offset: number; protoId: number; serialNo: number },
+    where: FrameWhere,
     protoFmt: number,
     bodyLen: number,
     body: Uint8Array,
@@ -547,7 +521,7 @@ export class FrameDecoder {
     verify: boolean = this.#verifySha1,
   ): FrameResult {
     if (verify && !sha1Matches(body, sha1Bytes, sha1At)) {
-      return sha1Mismatch(where);
+      return { ok: false, error: sha1Mismatch(where) };
     }
     return {
       ok: true,
@@ -571,59 +545,27 @@ export class FrameDecoder {
    * `undefined` to wait.
    */
   #checkHeader(): true | CodecError | undefined {
-    const available = Math.min(this.#buffered, HEADER_SIZE);
-    let checkpoint = 0;
-    for (const c of CHECKPOINTS) if (c <= available) checkpoint = c;
+    const checkpoint = headerCheckpoint(Math.min(this.#buffered, HEADER_SIZE));
     if (checkpoint <= this.#validated) return undefined;
     this.#validated = checkpoint;
 
     const inPlace = this.#peek(checkpoint);
     const bytes = inPlace ? this.#chunks[this.#first] : this.#scratch;
     const at = inPlace ? this.#head : 0;
-    const offset = this.#offset;
-    const bad = bytes[at] !== 0x46
-      ? bytes[at]
-      : checkpoint >= 2 && bytes[at + 1] !== 0x54
-      ? bytes[at + 1]
-      : undefined;
-    if (bad !== undefined) {
-      return new CodecError(
-        CodecErrorCode.BadMagic,
-        `bad header magic (byte 0x${
-          bad.toString(16).padStart(2, "0")
-        }) at stream offset ${offset}, expected "FT"`,
-        { offset },
-      );
-    }
-    if (checkpoint < 12) return undefined;
-    const protoId = readU32(bytes, at + 2);
-    const serialNo = readU32(bytes, at + 8);
-    const protoVer = bytes[at + 7];
-    if (protoVer !== PROTO_VER) {
-      return new CodecError(
-        CodecErrorCode.UnsupportedVersion,
-        `unsupported header protoVer ${protoVer} at stream offset ${offset}`,
-        { offset, protoId, serialNo },
-      );
-    }
-    if (checkpoint < 16) return undefined;
-    const bodyLen = readU32(bytes, at + 12);
-    const limit = this.#limitFor(protoId);
-    if (bodyLen > limit) {
-      const what = limit === this.#maxBodyBytes
-        ? "limit"
-        : `limit for protoID ${protoId}`;
-      return new CodecError(
-        CodecErrorCode.BodyTooLarge,
-        `header at stream offset ${offset} claims a ${bodyLen}-byte body, over the ${limit}-byte ${what}`,
-        { offset, protoId, serialNo },
-      );
-    }
+    const error = checkHeaderPrefix(
+      bytes,
+      at,
+      checkpoint,
+      this.#offset,
+      this.#maxBodyBytes,
+      this.#maxSystemBodyBytes,
+    );
+    if (error !== undefined) return error;
     if (checkpoint < HEADER_SIZE) return undefined;
-    this.#protoId = protoId;
+    this.#protoId = readU32(bytes, at + 2);
+    this.#serialNo = readU32(bytes, at + 8);
+    this.#bodyLen = readU32(bytes, at + 12);
     this.#protoFmt = bytes[at + 6];
-    this.#serialNo = serialNo;
-    this.#bodyLen = bodyLen;
     // A view of a received chunk is as stable as a copy; the decoder's own
     // buffers (and the scratch) are not.
     this.#sha1 = inPlace && !this.#owned[this.#first]
@@ -721,37 +663,3 @@ const MAX_TAIL = 16 * 1024;
 // Bodies at least this large that arrive over several chunks are decoded
 // as they arrive.
 const STREAM_MIN = 64 * 1024;
-
-function sha1Mismatch(
-  where: { offset: number; protoId: number; serialNo: number },
-): FrameResult {
-  return {
-    ok: false,
-    error: new CodecError(
-      CodecErrorCode.Sha1Mismatch,
-      `SHA-1 of the body of protoID ${where.protoId} serialNo ${where.serialNo} differs from its header's`,
-      where,
-    ),
-  };
-}
-
-function sameSha1(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 20; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function decryptError(
-  error: unknown,
-  where: { offset: number; protoId: number; serialNo: number },
-): FrameResult {
-  const code = error instanceof CodecError
-    ? error.code
-    : CodecErrorCode.DecryptFailed;
-  const message = error instanceof CodecError
-    ? error.message
-    : `could not decrypt the body of protoID ${where.protoId}`;
-  return {
-    ok: false,
-    error: new CodecError(code, message, { ...where, cause: error }),
-  };
-}
