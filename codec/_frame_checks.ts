@@ -6,9 +6,9 @@
  * @module
  */
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
-import { HEADER_SIZE, PROTO_VER } from "./header.ts";
-import { readU32 } from "./_le.ts";
+import { HEADER_SIZE } from "./header.ts";
 import { ProtoId } from "./definitions.ts";
+import type { BodyStream } from "./_body_stream.ts";
 
 /** Default {@link FrameDecoderOptions.maxBodyBytes}: 64 MiB. */
 export const DEFAULT_MAX_BODY_BYTES: number = 64 * 1024 * 1024;
@@ -40,83 +40,63 @@ export interface FrameWhere {
   serialNo: number;
 }
 
-// A partial header is validated when its length first reaches each of these:
-// "F", "FT", through serialNo (protoVer plus the IDs to report it with),
-// through bodyLen, complete. So a peer speaking another protocol is rejected
-// at its first byte, and a hostile bodyLen before the rest of the header.
-const CHECKPOINTS = [1, 2, 12, 16, HEADER_SIZE] as const;
+/**
+ * The lengths at which a partial header is validated: "F", "FT", through
+ * serialNo (protoVer plus the IDs to report it with), through bodyLen,
+ * complete. So a peer speaking another protocol is rejected at its first
+ * byte, and a hostile bodyLen before the rest of the header.
+ */
+export const CHECKPOINTS: readonly number[] = [1, 2, 12, 16, HEADER_SIZE];
 
-/** The longest prefix of a header, of `available` bytes, worth validating. */
-export function headerCheckpoint(available: number): number {
-  let checkpoint = 0;
-  for (const c of CHECKPOINTS) if (c <= available) checkpoint = c;
-  return checkpoint;
+/** `value` of the limit option `name`; throws `RangeError` unless a non-negative integer. */
+export function limitOption(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(
+      `${name} must be a non-negative integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The fatal error of a header whose magic is not "FT" (`bad`: the first wrong byte). */
+export function badMagic(bad: number, offset: number): CodecError {
+  return new CodecError(
+    CodecErrorCode.BadMagic,
+    `bad header magic (byte 0x${
+      bad.toString(16).padStart(2, "0")
+    }) at stream offset ${offset}, expected "FT"`,
+    { offset },
+  );
+}
+
+/** The fatal error of a header whose protoVer is not the one spoken here. */
+export function unsupportedVersion(
+  protoVer: number,
+  where: FrameWhere,
+): CodecError {
+  return new CodecError(
+    CodecErrorCode.UnsupportedVersion,
+    `unsupported header protoVer ${protoVer} at stream offset ${where.offset}`,
+    where,
+  );
 }
 
 /**
- * The largest body accepted for `protoId`: `system` for the
- * {@link SYSTEM_PROTO_IDS} (1001..1006: one comparison on the hot path), else
- * `max`.
+ * The fatal error of a header claiming a body over its `limit` (`system`: the
+ * limit of the {@link SYSTEM_PROTO_IDS}).
  */
-export function bodyLimitFor(
-  protoId: number,
-  max: number,
-  system: number,
-): number {
-  return protoId - 1001 >>> 0 < 6 ? system : max;
-}
-
-/**
- * Validates the first `checkpoint` bytes of the header at `bytes[at]`,
- * found at stream `offset`: the fatal framing error they show, if any.
- */
-export function checkHeaderPrefix(
-  bytes: Uint8Array,
-  at: number,
-  checkpoint: number,
-  offset: number,
-  maxBodyBytes: number,
-  maxSystemBodyBytes: number,
-): CodecError | undefined {
-  const bad = bytes[at] !== 0x46
-    ? bytes[at]
-    : checkpoint >= 2 && bytes[at + 1] !== 0x54
-    ? bytes[at + 1]
-    : undefined;
-  if (bad !== undefined) {
-    return new CodecError(
-      CodecErrorCode.BadMagic,
-      `bad header magic (byte 0x${
-        bad.toString(16).padStart(2, "0")
-      }) at stream offset ${offset}, expected "FT"`,
-      { offset },
-    );
-  }
-  if (checkpoint < 12) return undefined;
-  const protoId = readU32(bytes, at + 2);
-  const serialNo = readU32(bytes, at + 8);
-  const protoVer = bytes[at + 7];
-  if (protoVer !== PROTO_VER) {
-    return new CodecError(
-      CodecErrorCode.UnsupportedVersion,
-      `unsupported header protoVer ${protoVer} at stream offset ${offset}`,
-      { offset, protoId, serialNo },
-    );
-  }
-  if (checkpoint < 16) return undefined;
-  const bodyLen = readU32(bytes, at + 12);
-  const limit = bodyLimitFor(protoId, maxBodyBytes, maxSystemBodyBytes);
-  if (bodyLen > limit) {
-    const what = limit === maxBodyBytes
-      ? "limit"
-      : `limit for protoID ${protoId}`;
-    return new CodecError(
-      CodecErrorCode.BodyTooLarge,
-      `header at stream offset ${offset} claims a ${bodyLen}-byte body, over the ${limit}-byte ${what}`,
-      { offset, protoId, serialNo },
-    );
-  }
-  return undefined;
+export function bodyTooLarge(
+  bodyLen: number,
+  limit: number,
+  system: boolean,
+  where: FrameWhere,
+): CodecError {
+  const what = system ? `limit for protoID ${where.protoId}` : "limit";
+  return new CodecError(
+    CodecErrorCode.BodyTooLarge,
+    `header at stream offset ${where.offset} claims a ${bodyLen}-byte body, over the ${limit}-byte ${what}`,
+    where,
+  );
 }
 
 /**
@@ -148,8 +128,35 @@ export function sha1Mismatch(where: FrameWhere): CodecError {
   );
 }
 
-/** Whether two 20-byte SHA-1 digests are equal. */
-export function sameSha1(a: Uint8Array, b: Uint8Array): boolean {
+/**
+ * The plaintext of a large body decoded as it arrived, or the error that
+ * spoiled it: `writeError` (thrown while it was fed), a failed decryption, or
+ * a SHA-1 other than the header's `sha1`.
+ */
+export function endBodyStream(
+  stream: BodyStream,
+  writeError: unknown,
+  sha1: Uint8Array,
+  where: FrameWhere,
+): Uint8Array | CodecError {
+  let error = writeError;
+  let body: Uint8Array | undefined;
+  if (error === undefined) {
+    try {
+      body = stream.end();
+    } catch (thrown) {
+      error = thrown;
+    }
+  }
+  if (error !== undefined) return decryptError(error, where);
+  const digest = stream.sha1();
+  if (digest !== undefined && !sameSha1(digest, sha1)) {
+    return sha1Mismatch(where);
+  }
+  return body!;
+}
+
+function sameSha1(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 20; i++) if (a[i] !== b[i]) return false;
   return true;
 }

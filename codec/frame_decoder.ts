@@ -10,16 +10,18 @@ import type { PacketCrypto } from "./packet_crypto.ts";
 import { sha1Matches } from "./_sha1.ts";
 import { allocBody, type BodyStream, openBodyStream } from "./_body_stream.ts";
 import {
-  bodyLimitFor,
-  checkHeaderPrefix,
+  badMagic,
+  bodyTooLarge,
+  CHECKPOINTS,
   decryptError,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_SYSTEM_BODY_BYTES,
+  endBodyStream,
   type FrameWhere,
-  headerCheckpoint,
-  sameSha1,
+  limitOption,
   sha1Mismatch,
   truncated,
+  unsupportedVersion,
 } from "./_frame_checks.ts";
 
 export {
@@ -153,18 +155,14 @@ export class FrameDecoder {
    * `maxBodyBytes` or `maxSystemBodyBytes`.
    */
   constructor(options: FrameDecoderOptions = {}) {
-    const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    if (!Number.isInteger(max) || max < 0) {
-      throw new RangeError(
-        `maxBodyBytes must be a non-negative integer, got ${max}`,
-      );
-    }
-    const system = options.maxSystemBodyBytes ?? DEFAULT_MAX_SYSTEM_BODY_BYTES;
-    if (!Number.isInteger(system) || system < 0) {
-      throw new RangeError(
-        `maxSystemBodyBytes must be a non-negative integer, got ${system}`,
-      );
-    }
+    const max = limitOption(
+      "maxBodyBytes",
+      options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    );
+    const system = limitOption(
+      "maxSystemBodyBytes",
+      options.maxSystemBodyBytes ?? DEFAULT_MAX_SYSTEM_BODY_BYTES,
+    );
     this.#maxBodyBytes = max;
     this.#maxSystemBodyBytes = Math.min(system, max);
     this.#crypto = options.crypto;
@@ -323,7 +321,10 @@ export class FrameDecoder {
   }
 
   #limitFor(protoId: number): number {
-    return bodyLimitFor(protoId, this.#maxBodyBytes, this.#maxSystemBodyBytes);
+    // SYSTEM_PROTO_IDS are 1001..1006: one comparison on the hot path.
+    return protoId - 1001 >>> 0 < 6
+      ? this.#maxSystemBodyBytes
+      : this.#maxBodyBytes;
   }
 
   /** Decodes the next result from the buffered bytes, if they hold one. */
@@ -446,28 +447,10 @@ export class FrameDecoder {
     this.#offset += total;
     this.#hasHeader = false;
     this.#validated = 0;
-    let error = this.#streamError;
+    const where = { offset, protoId: this.#protoId, serialNo: this.#serialNo };
+    const body = endBodyStream(stream, this.#streamError, this.#sha1, where);
     this.#streamError = undefined;
-    let body: Uint8Array = EMPTY;
-    if (error === undefined) {
-      try {
-        body = stream.end();
-      } catch (thrown) {
-        error = thrown;
-      }
-    }
-    const where = {
-      offset,
-      protoId: this.#protoId,
-      serialNo: this.#serialNo,
-    };
-    if (error !== undefined) {
-      return { ok: false, error: decryptError(error, where) };
-    }
-    const digest = stream.sha1();
-    if (digest !== undefined && !sameSha1(digest, this.#sha1)) {
-      return { ok: false, error: sha1Mismatch(where) };
-    }
+    if (!(body instanceof Uint8Array)) return { ok: false, error: body };
     return this.#verified(
       where,
       this.#protoFmt,
@@ -545,26 +528,43 @@ export class FrameDecoder {
    * `undefined` to wait.
    */
   #checkHeader(): true | CodecError | undefined {
-    const checkpoint = headerCheckpoint(Math.min(this.#buffered, HEADER_SIZE));
+    const available = Math.min(this.#buffered, HEADER_SIZE);
+    let checkpoint = 0;
+    for (const c of CHECKPOINTS) if (c <= available) checkpoint = c;
     if (checkpoint <= this.#validated) return undefined;
     this.#validated = checkpoint;
 
     const inPlace = this.#peek(checkpoint);
     const bytes = inPlace ? this.#chunks[this.#first] : this.#scratch;
     const at = inPlace ? this.#head : 0;
-    const error = checkHeaderPrefix(
-      bytes,
-      at,
-      checkpoint,
-      this.#offset,
-      this.#maxBodyBytes,
-      this.#maxSystemBodyBytes,
-    );
-    if (error !== undefined) return error;
+    const offset = this.#offset;
+    const bad = bytes[at] !== 0x46
+      ? bytes[at]
+      : checkpoint >= 2 && bytes[at + 1] !== 0x54
+      ? bytes[at + 1]
+      : undefined;
+    if (bad !== undefined) return badMagic(bad, offset);
+    if (checkpoint < 12) return undefined;
+    const protoId = readU32(bytes, at + 2);
+    const serialNo = readU32(bytes, at + 8);
+    const protoVer = bytes[at + 7];
+    if (protoVer !== PROTO_VER) {
+      return unsupportedVersion(protoVer, { offset, protoId, serialNo });
+    }
+    if (checkpoint < 16) return undefined;
+    const bodyLen = readU32(bytes, at + 12);
+    const limit = this.#limitFor(protoId);
+    if (bodyLen > limit) {
+      return bodyTooLarge(bodyLen, limit, limit !== this.#maxBodyBytes, {
+        offset,
+        protoId,
+        serialNo,
+      });
+    }
     if (checkpoint < HEADER_SIZE) return undefined;
-    this.#protoId = readU32(bytes, at + 2);
-    this.#serialNo = readU32(bytes, at + 8);
-    this.#bodyLen = readU32(bytes, at + 12);
+    this.#protoId = protoId;
+    this.#serialNo = serialNo;
+    this.#bodyLen = bodyLen;
     this.#protoFmt = bytes[at + 6];
     // A view of a received chunk is as stable as a copy; the decoder's own
     // buffers (and the scratch) are not.
