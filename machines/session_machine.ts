@@ -40,8 +40,8 @@ import {
   emptyRecovery,
   recoveryActions,
   recoveryGuards,
-  recoveryRegionConfig,
-} from "./_recovery_region.ts";
+} from "./_recovery_actions.ts";
+import { recoveryRegionConfig } from "./_recovery_region.ts";
 import { keepAlivePeriodMs, silenceMs } from "./_session_cause.ts";
 import type {
   AnyEvent,
