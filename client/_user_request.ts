@@ -15,7 +15,9 @@ import {
   type RequestProtoId,
 } from "../codec/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
-import { _messageOf, type _Wire, type RawPacket } from "./_wire.ts";
+import { _messageOf } from "./_message_of.ts";
+import type { RawPacket } from "./_push_fanout.ts";
+import { _typedResponse } from "./_typed_response.ts";
 
 /** What {@link _prepareRequest} hands to the wire. */
 export interface _PreparedRequest {
@@ -27,15 +29,13 @@ export interface _PreparedRequest {
 
 /**
  * Checks and encodes one user request. `timeoutMs` and `fmt` are the
- * request's own or the client's defaults; `wire` reads the response of a
- * protoID this module has messages for.
+ * request's own or the client's defaults.
  */
 export function _prepareRequest(
   protoId: number,
   message: unknown,
   timeoutMs: unknown,
   fmt: unknown,
-  wire: Pick<_Wire, "typedResponse">,
 ): _PreparedRequest {
   const invalid = (text: string, cause?: unknown) =>
     new ClientError(
@@ -82,7 +82,7 @@ export function _prepareRequest(
         error,
       );
     }
-    decode = (p) => wire.typedResponse(protoId, p);
+    decode = (p) => _typedResponse(protoId, p);
   } else {
     throw invalid(
       `protoID ${protoId} has no typed message in this module: pass the body as a Uint8Array`,

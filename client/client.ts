@@ -51,12 +51,9 @@ import {
 } from "./_event_fanout.ts";
 import { _OpsClient } from "./_ops_client.ts";
 import { _bindActorDeps, _createSupervisor } from "./_session_actors.ts";
-import {
-  _messageOf,
-  _Wire,
-  type PushHandler,
-  type RawPacket,
-} from "./_wire.ts";
+import { _messageOf } from "./_message_of.ts";
+import type { PushHandler, RawPacket } from "./_push_fanout.ts";
+import { _Wire } from "./_wire.ts";
 import type { OpsCommand } from "./ops_command.ts";
 import {
   type _ResolvedOptions,
@@ -65,7 +62,7 @@ import {
   type OpenDClientOptions,
 } from "./options.ts";
 
-export type { PushHandler, PushPacket, RawPacket } from "./_wire.ts";
+export type { PushHandler, PushPacket, RawPacket } from "./_push_fanout.ts";
 
 /**
  * The supervisor actor the client runs: an XState `Actor` of the session
@@ -635,7 +632,6 @@ export class OpenDClient implements AsyncDisposable {
       message,
       options.timeoutMs ?? this.#o.requestTimeoutMs,
       options.protoFmt ?? this.#o.protoFmt,
-      this.#wire,
     );
     const conn = this.#wire.connection;
     if (conn === undefined || conn.state !== "initialized") {
