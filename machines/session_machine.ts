@@ -1,15 +1,19 @@
 /**
  * The session supervisor: one statechart that owns a connection to OpenD and
- * keeps it useful, unattended. Three parallel regions:
+ * keeps it useful, unattended. Three parallel regions, each in its own file
+ * with the guards and actions it names; this file composes them:
  *
- * - `link`: idle -> session (connecting -> initializing -> syncing -> online,
- *   or closing) -> lost -> backoff -> session again; closed on CLOSE; stopped
- *   when the policy says fatal or reconnect attempts run out.
- * - `gateway`: OpenD's program status (the same region as
- *   `programStatusMachine`).
- * - `recovery`: the login logic (verification codes, relogin, parking), with
- *   a code gate beside it that keeps OpenD's limits (plus a margin) whatever
- *   the burst.
+ * - `link` (`_link_region.ts`): idle -> session (connecting -> initializing
+ *   -> syncing -> online, or closing) -> lost -> backoff -> session again;
+ *   closed on CLOSE; stopped when the policy says fatal or reconnect
+ *   attempts run out.
+ * - `gateway` (`_gateway_region.ts`): OpenD's program status (the same
+ *   region as `programStatusMachine`).
+ * - `recovery` (`_recovery_region.ts`, `_recovery_actions.ts`): the login
+ *   logic (verification codes, relogin, parking), with a code gate beside it
+ *   that keeps OpenD's limits (plus a margin) whatever the burst.
+ *
+ * The supervisor's types live in `_session_types.ts` and are exported here.
  *
  * Every side effect is a named actor and every wait a named delay, so the
  * client, a simulator or a test supplies them with `.provide()` and drives
