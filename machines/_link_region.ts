@@ -9,7 +9,7 @@
  * context, and `session_machine.ts` composes them with the other regions.
  * @module
  */
-import { stateIn } from "../deps.ts";
+import { enqueueActions, stateIn } from "../deps.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import { isKnownStatusEvent } from "./_gateway_region.ts";
 import { describeCause, outputOf, permanentOf } from "./_session_cause.ts";
@@ -17,7 +17,6 @@ import {
   announce,
   type LinkContext,
   type NoParams,
-  queueActions,
   type SessionArgs as Args,
   type SessionContext,
   type SessionEvent,
@@ -128,7 +127,17 @@ export const linkActions = {
       },
     };
   }),
-  seedGateway: queueActions(({ context, event, enqueue }) => {
+  seedGateway: enqueueActions<
+    SessionContext,
+    SessionEvent,
+    NoParams,
+    SessionEvent,
+    never,
+    never,
+    never,
+    never,
+    never
+  >(({ context, event, enqueue }) => {
     const output = outputOf<GetGlobalStateOutput>(event) ?? {};
     // The login flags go straight into the record: raising CONN_STATUS
     // would cost a whole step per (re)connect for nothing to decide.

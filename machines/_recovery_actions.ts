@@ -6,7 +6,7 @@
  * them.
  * @module
  */
-import { assign, stateIn } from "../deps.ts";
+import { assign, enqueueActions, stateIn } from "../deps.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import { isFatalTrigger } from "./_gateway_region.ts";
 import { type RecoveryContext, triggerOf } from "./_recovery_trigger.ts";
@@ -14,7 +14,6 @@ import { describeCause, hintsOf, outputOf } from "./_session_cause.ts";
 import {
   announce,
   type NoParams,
-  queueActions,
   type SessionArgs as Args,
   type SessionContext,
   type SessionEvent,
@@ -167,7 +166,17 @@ export const recoveryActions = {
     };
   }),
   clearRecovery: update({ recovery: () => emptyRecovery() }),
-  startCodeRound: queueActions(({ context, enqueue }) => {
+  startCodeRound: enqueueActions<
+    SessionContext,
+    SessionEvent,
+    NoParams,
+    SessionEvent,
+    never,
+    never,
+    never,
+    never,
+    never
+  >(({ context, enqueue }) => {
     if (context.recovery.rateRetried) {
       enqueue.assign({
         recovery: { ...context.recovery, rateRetried: false },

@@ -6,7 +6,7 @@
  * the public ones.
  * @module
  */
-import { assign, emit, enqueueActions } from "../deps.ts";
+import { assign, emit } from "../deps.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import type { GatewayTag } from "./_gateway_region.ts";
 import type { RecoveryContext } from "./_recovery_trigger.ts";
@@ -196,16 +196,4 @@ export const announce = emit<
   NoParams,
   SessionEvent,
   SessionEmitted
->;
-/** `enqueueActions` for an action that assigns and raises. */
-export const queueActions = enqueueActions<
-  SessionContext,
-  SessionEvent,
-  NoParams,
-  SessionEvent,
-  never,
-  never,
-  never,
-  never,
-  never
 >;
