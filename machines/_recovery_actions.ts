@@ -33,7 +33,7 @@ import { fullJitterBackoff } from "./session_options.ts";
  * The recovery context with nothing to recover, shared: a Ready report while
  * it is in place changes nothing, so it costs no transition at all.
  */
-export const EMPTY_RECOVERY: RecoveryContext = Object.freeze(
+const EMPTY_RECOVERY: RecoveryContext = Object.freeze(
   emptyRecoveryValue(),
 );
 
