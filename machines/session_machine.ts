@@ -50,6 +50,7 @@ import {
 import {
   type GatewayInputEvent,
   notificationToEvent,
+  type ProgramStatusEvent,
   type ResetEvent,
 } from "./gateway_events.ts";
 import {
@@ -439,14 +440,20 @@ const passwordRefusedOnLoginFailed = {
       "notePasswordRefused" as const,
     ],
   }],
-  PROGRAM_STATUS: [{
-    guard: "reportsLoginFailed" as const,
-    target: "failed",
-    actions: [
-      noteFailure("login failed after relogin"),
-      "notePasswordRefused" as const,
-    ],
-  }],
+  PROGRAM_STATUS: [
+    // The reconnect's GetGlobalState may have been answered before this
+    // relogin reached OpenD (and read after its reply): the relogin's own
+    // reply and later pushes decide, so the snapshot is swallowed here.
+    { guard: "seededLoginFailed" as const },
+    {
+      guard: "reportsLoginFailed" as const,
+      target: "failed",
+      actions: [
+        noteFailure("login failed after relogin"),
+        "notePasswordRefused" as const,
+      ],
+    },
+  ],
 };
 
 /** What a KeepAlive without an answer leads to. */
@@ -591,6 +598,10 @@ const sessionMachineDefinition = setup({
       !isFatalTrigger(context.options.policy, event) &&
       triggerOf(context.options.policy, event)?.status ===
         ProgramStatusType.LoginFailed,
+    seededLoginFailed: ({ context, event }) =>
+      (event as Partial<ProgramStatusEvent>).seeded === true &&
+      triggerOf(context.options.policy, event)?.status ===
+        ProgramStatusType.LoginFailed,
     codeRequestsExhausted: ({ context }) =>
       context.recovery.codeRequests >= context.options.maxCodeRequests,
     codeAttemptsExhausted: ({ context }) =>
@@ -669,11 +680,12 @@ const sessionMachineDefinition = setup({
       if (status && typeof status.type === "number") {
         enqueue.raise(
           status.strExtDesc === undefined
-            ? { type: "PROGRAM_STATUS", status: status.type }
+            ? { type: "PROGRAM_STATUS", status: status.type, seeded: true }
             : {
               type: "PROGRAM_STATUS",
               status: status.type,
               strExtDesc: status.strExtDesc,
+              seeded: true,
             },
         );
       }
