@@ -440,20 +440,14 @@ const passwordRefusedOnLoginFailed = {
       "notePasswordRefused" as const,
     ],
   }],
-  PROGRAM_STATUS: [
-    // The reconnect's GetGlobalState may have been answered before this
-    // relogin reached OpenD (and read after its reply): the relogin's own
-    // reply and later pushes decide, so the snapshot is swallowed here.
-    { guard: "seededLoginFailed" as const },
-    {
-      guard: "reportsLoginFailed" as const,
-      target: "failed",
-      actions: [
-        noteFailure("login failed after relogin"),
-        "notePasswordRefused" as const,
-      ],
-    },
-  ],
+  PROGRAM_STATUS: [{
+    guard: "reportsLoginFailed" as const,
+    target: "failed",
+    actions: [
+      noteFailure("login failed after relogin"),
+      "notePasswordRefused" as const,
+    ],
+  }],
 };
 
 /** What a KeepAlive without an answer leads to. */
@@ -592,16 +586,24 @@ const sessionMachineDefinition = setup({
       !context.recovery.rateRetried,
     wrongPassword: ({ event }) => hintsOf(event).wrongPassword === true,
     // LoginFailed while a relogin for another reason is under way: the
-    // password did not work.
+    // password did not work (a reconnect's snapshot says nothing about it).
     reportsLoginFailed: ({ context, event }) =>
+      (event as Partial<ProgramStatusEvent>).seeded !== true &&
       context.recovery.trigger?.status !== ProgramStatusType.LoginFailed &&
       !isFatalTrigger(context.options.policy, event) &&
       triggerOf(context.options.policy, event)?.status ===
         ProgramStatusType.LoginFailed,
-    seededLoginFailed: ({ context, event }) =>
-      (event as Partial<ProgramStatusEvent>).seeded === true &&
-      triggerOf(context.options.policy, event)?.status ===
-        ProgramStatusType.LoginFailed,
+    // A reconnect's GetGlobalState may have been answered before the relogin
+    // reached OpenD, and read after it was sent (even after its OK): its
+    // LoginFailed or its repeat of the trigger's status is old news.
+    staleSnapshot: ({ context, event }) => {
+      const policy = context.options.policy;
+      if ((event as Partial<ProgramStatusEvent>).seeded !== true) return false;
+      if (isFatalTrigger(policy, event)) return false;
+      const status = triggerOf(policy, event)?.status;
+      return status === ProgramStatusType.LoginFailed ||
+        (status !== undefined && status === context.recovery.trigger?.status);
+    },
     codeRequestsExhausted: ({ context }) =>
       context.recovery.codeRequests >= context.options.maxCodeRequests,
     codeAttemptsExhausted: ({ context }) =>
@@ -1364,7 +1366,14 @@ const sessionMachineDefinition = setup({
             relogging: {
               description: "relogin through OpenD's operations port",
               initial: "waiting",
-              on: ignoreRepeats,
+              on: {
+                ...ignoreRepeats,
+                // Not a reason to start over (and drop a question asked).
+                PROGRAM_STATUS: [
+                  { guard: "staleSnapshot" },
+                  ignoreRepeats.PROGRAM_STATUS,
+                ],
+              },
               states: {
                 waiting: {
                   description: "cool-down or backoff before relogin",
@@ -1466,6 +1475,7 @@ const sessionMachineDefinition = setup({
                       ...passwordRefusedOnLoginFailed.GTW_EVENT,
                     ],
                     PROGRAM_STATUS: [
+                      { guard: "staleSnapshot" },
                       {
                         guard: "isRepeat",
                         ...failTo("failed", "login failed again"),

@@ -13,6 +13,7 @@ import { createActor, fromPromise } from "xstate";
 import { GtwEventType, ProgramStatusType } from "../codec/definitions.ts";
 import {
   codeFrom,
+  type CredentialsProviderInput,
   definePolicy,
   describeSession,
   type ReloginInput,
@@ -447,10 +448,15 @@ Deno.test("a status OpenD reported before the relogin went out does not count ag
   assertEquals(relogging(), "sending", "the relogin's own answer decides");
   replies[0]({}); // OpenD: "relogin: OK, logging in"
   await rig.clock.advance(0);
-  rig.opend.dropLink(); // and once more, with the relogin already accepted
-  await rig.clock.advance(10 * SECOND);
-  assertEquals(rig.opend.log.getGlobalState.length, 3);
-  assertEquals(relogging(), "awaitingLogin");
+  // Twice more with the relogin already accepted: the snapshots still say
+  // ForceLogout (the trigger's status) and LoginFailed.
+  for (const status of [S.ForceLogout, S.LoginFailed]) {
+    rig.opend.status = status;
+    rig.opend.dropLink();
+    await rig.clock.advance(10 * SECOND);
+    assertEquals(relogging(), "awaitingLogin", `after ${status}`);
+  }
+  assertEquals(rig.opend.log.getGlobalState.length, 4);
   rig.opend.setStatus(S.Loging);
   rig.opend.setStatus(S.Ready);
   await rig.clock.advance(0);
@@ -460,6 +466,43 @@ Deno.test("a status OpenD reported before the relogin went out does not count ag
   assertEquals(gaveUp, []);
   const summary = describeSession(session.getSnapshot());
   assertEquals([summary.ready, summary.recovery], [true, "watching"]);
+  session.stop();
+});
+
+Deno.test("a reconnect while the credentials provider is asked neither drops nor repeats the question", async () => {
+  await using rig = rigSession();
+  const asked: CredentialsProviderInput[] = [];
+  const session = createActor(
+    sessionMachine.provide({
+      actors: {
+        ...rig.opend.actors(),
+        credentialsProvider: fromPromise<never, CredentialsProviderInput>(
+          ({ input }) => {
+            asked.push(input);
+            return new Promise(() => {}); // a person, taking their time
+          },
+        ),
+      },
+    }),
+    { clock: rig.clock, input: { random: () => 1 } },
+  );
+  session.start();
+  session.send({ type: "START" });
+  await rig.clock.advance(0);
+  rig.opend.push(gtwEventNotification(G.LoginPwdChanged, "password changed"));
+  rig.opend.status = S.LoginFailed; // OpenD tried its old password meanwhile
+  await rig.clock.advance(0);
+  rig.opend.dropLink();
+  await rig.clock.advance(MINUTE);
+  assertEquals(rig.opend.log.getGlobalState.length, 2);
+  assert(
+    session.getSnapshot().matches({
+      recovery: { flow: { relogging: "fetchingCredentials" } },
+    }),
+    JSON.stringify(session.getSnapshot().value),
+  );
+  assertEquals(asked.length, 1);
+  assertEquals(rig.opend.log.relogin, []);
   session.stop();
 });
 
