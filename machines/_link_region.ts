@@ -157,11 +157,12 @@ export const linkActions = {
     if (status && typeof status.type === "number") {
       enqueue.raise(
         status.strExtDesc === undefined
-          ? { type: "PROGRAM_STATUS", status: status.type }
+          ? { type: "PROGRAM_STATUS", status: status.type, seeded: true }
           : {
             type: "PROGRAM_STATUS",
             status: status.type,
             strExtDesc: status.strExtDesc,
+            seeded: true,
           },
       );
     }

@@ -9,6 +9,7 @@
 import { assign, enqueueActions, stateIn } from "../deps.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import { isFatalTrigger } from "./_gateway_region.ts";
+import type { ProgramStatusEvent } from "./gateway_events.ts";
 import { type RecoveryContext, triggerOf } from "./_recovery_trigger.ts";
 import { describeCause, hintsOf, outputOf } from "./_session_cause.ts";
 import {
@@ -115,12 +116,24 @@ export const recoveryGuards = {
     !context.recovery.rateRetried,
   wrongPassword: ({ event }: Args) => hintsOf(event).wrongPassword === true,
   // LoginFailed while a relogin for another reason is under way: the
-  // password did not work.
+  // password did not work (a reconnect's snapshot says nothing about it).
   reportsLoginFailed: ({ context, event }: Args) =>
+    (event as Partial<ProgramStatusEvent>).seeded !== true &&
     context.recovery.trigger?.status !== ProgramStatusType.LoginFailed &&
     !isFatalTrigger(context.options.policy, event) &&
     triggerOf(context.options.policy, event)?.status ===
       ProgramStatusType.LoginFailed,
+  // A reconnect's GetGlobalState may have been answered before the relogin
+  // reached OpenD, and read after it was sent (even after its OK): its
+  // LoginFailed or its repeat of the trigger's status is old news.
+  staleSnapshot: ({ context, event }: Args) => {
+    const policy = context.options.policy;
+    if ((event as Partial<ProgramStatusEvent>).seeded !== true) return false;
+    if (isFatalTrigger(policy, event)) return false;
+    const status = triggerOf(policy, event)?.status;
+    return status === ProgramStatusType.LoginFailed ||
+      (status !== undefined && status === context.recovery.trigger?.status);
+  },
   codeRequestsExhausted: ({ context }: Args) =>
     context.recovery.codeRequests >= context.options.maxCodeRequests,
   codeAttemptsExhausted: ({ context }: Args) =>

@@ -326,7 +326,14 @@ export const recoveryRegionConfig = {
         relogging: {
           description: "relogin through OpenD's operations port",
           initial: "waiting",
-          on: ignoreRepeats,
+          on: {
+            ...ignoreRepeats,
+            // Not a reason to start over (and drop a question asked).
+            PROGRAM_STATUS: [
+              { guard: "staleSnapshot" },
+              ignoreRepeats.PROGRAM_STATUS,
+            ],
+          },
           states: {
             waiting: {
               description: "cool-down or backoff before relogin",
@@ -428,6 +435,7 @@ export const recoveryRegionConfig = {
                   ...passwordRefusedOnLoginFailed.GTW_EVENT,
                 ],
                 PROGRAM_STATUS: [
+                  { guard: "staleSnapshot" },
                   {
                     guard: "isRepeat",
                     ...failTo("failed", "login failed again"),
