@@ -35,8 +35,9 @@ export class SecretScanner {
   readonly #needles: readonly { label: string; re: RegExp; text: string }[];
   /** Every hit so far. */
   readonly hits: SecretHit[] = [];
-  /** Sources scanned, and their total size. */
+  /** Sources scanned. */
   sources = 0;
+  /** Their total size in characters. */
   chars = 0;
 
   /** For these needles (empty texts are ignored). */

@@ -25,8 +25,11 @@ export interface FaultsOptions {
 
 /** What {@link runFaults} reports. */
 export interface FaultsReport {
+  /** The campaign's seed. */
   readonly seed: number;
+  /** Runs done. */
   readonly runs: number;
+  /** Faults applied. */
   readonly faults: number;
   /** Faults applied, by kind. */
   readonly byKind: Readonly<Record<string, number>>;
@@ -34,8 +37,11 @@ export interface FaultsReport {
   readonly worstRecoveryMs: number;
   /** Slowest exit after close() (ms). */
   readonly worstExitMs: number;
+  /** Requests sent. */
   readonly requests: number;
+  /** Pushes received. */
   readonly pushesReceived: number;
+  /** Wall-clock time. */
   readonly elapsedMs: number;
   /** The runs that broke a promise. */
   readonly failures: readonly FaultRunOutcome[];

@@ -30,9 +30,12 @@ export const FAULT_RUN_TIMINGS = {
 } as const;
 
 /** What a fault needs to act. */
-interface FaultContext {
+export interface FaultContext {
+  /** The run's random source. */
   readonly rng: Rng;
+  /** The simulated OpenD. */
   readonly sim: OpenDSimulator;
+  /** The proxy between the client and it. */
   readonly proxy: FaultProxy;
 }
 
@@ -196,14 +199,17 @@ export const PENDING_FAULTS: Readonly<Record<string, string>> = {
 
 /** What one run found. */
 export interface FaultRunOutcome {
+  /** The campaign's seed. */
   readonly seed: number;
+  /** The run's index. */
   readonly index: number;
   /** The faults applied, in order. */
   readonly faults: readonly string[];
   /** Slowest recovery (fault to Ready again), ms. */
   readonly worstRecoveryMs: number;
-  /** Pushes received, and sent. */
+  /** Pushes received. */
   readonly pushesReceived: number;
+  /** Pushes the simulator sent (some while the link was down). */
   readonly pushesSent: number;
   /** Requests sent during the run. */
   readonly requests: number;

@@ -37,16 +37,27 @@ export interface FuzzFailure {
 
 /** What {@link runFuzz} reports. */
 export interface FuzzReport {
+  /** The campaign's seed. */
   readonly seed: number;
+  /** Frame streams run. */
   readonly streams: number;
+  /** Their bytes. */
   readonly bytes: number;
+  /** Chunks pushed into decoders, over every chunking. */
   readonly chunks: number;
+  /** Packets generated. */
   readonly packets: number;
+  /** Streams corrupted. */
   readonly mutated: number;
+  /** Message bodies run through every decoder. */
   readonly bodies: number;
+  /** Their bytes. */
   readonly bodyBytes: number;
+  /** Streams by mode. */
   readonly modes: Readonly<Record<string, number>>;
+  /** Wall-clock time. */
   readonly elapsedMs: number;
+  /** Broken promises. */
   readonly failures: readonly FuzzFailure[];
 }
 

@@ -30,8 +30,10 @@ const REQUESTS = [
 const RESPONSES = [...REQUESTS, ProtoId.Notify] as const;
 
 /** One decoder: its name and how to call it. */
-interface Decoder {
+export interface Decoder {
+  /** How reports name it. */
   readonly name: string;
+  /** Decodes a body (throws a CodecError for a bad one). */
   readonly decode: (body: Uint8Array) => unknown;
 }
 

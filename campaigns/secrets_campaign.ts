@@ -98,6 +98,7 @@ export function isPendingHit(hit: SecretHit): boolean {
 export interface SecretsReport {
   /** Outputs scanned, and their total size in characters. */
   readonly sources: number;
+  /** Characters scanned. */
   readonly chars: number;
   /** Secrets planted (password, codes, RSA lines, AES keys learned). */
   readonly needles: number;
@@ -111,10 +112,15 @@ export interface SecretsReport {
 
 /** Which parts to run (default: all). */
 export interface SecretsOptions {
+  /** The client and simulator in-process: events, errors, snapshots, logs. */
   readonly library?: boolean;
+  /** `deno task decode --rsa` over the streams the library part captured. */
   readonly decode?: boolean;
+  /** `deno task watch` against a simulator, typing a code, relogging in. */
   readonly watch?: boolean;
+  /** `deno task sim`, with codes and passwords typed on its ops port. */
   readonly simCli?: boolean;
+  /** The demo, sped up. */
   readonly demo?: boolean;
   /** Multiplies the demo's pauses (default 0.2). */
   readonly demoTimeScale?: number;
