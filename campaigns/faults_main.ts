@@ -7,7 +7,7 @@
  */
 import { intFlag, type ParsedFlags, runCommand, UsageError } from "./_args.ts";
 import { type FaultsReport, runFaults } from "./fault_campaign.ts";
-import { FAULT_KINDS, FAULT_RUN_TIMINGS } from "./fault_run.ts";
+import { FAULT_KIND_NAMES, FAULT_RUN_TIMINGS } from "./fault_run.ts";
 
 const T = FAULT_RUN_TIMINGS;
 const USAGE = `Usage: deno task faults [--runs N] [--seed S] [options]
@@ -22,7 +22,7 @@ pushes succeed afterwards; pushes arrive in order, never twice; every request
 settles; never two links at once; no unhandled rejection; the process exits
 by itself after close().
 
-Faults: ${FAULT_KINDS.map((k) => k.name).join(", ")}
+Faults: ${FAULT_KIND_NAMES.join(", ")}
 
   --runs N        runs to do (default 50)
   --seed S        the campaign's seed (default: drawn, and printed)
@@ -83,7 +83,7 @@ async function main(flags: ParsedFlags): Promise<number> {
     runs = 1;
   }
   const only = flags.values.get("only")?.split(",");
-  const known = new Set(FAULT_KINDS.map((k) => k.name));
+  const known = new Set(FAULT_KIND_NAMES);
   const unknown = only?.find((k) => !known.has(k));
   if (unknown !== undefined) {
     throw new UsageError(`--only: no fault ${unknown}`);

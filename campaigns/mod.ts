@@ -41,10 +41,8 @@ export {
   type NextConnectionFault,
 } from "./fault_proxy.ts";
 export {
-  FAULT_KINDS,
+  FAULT_KIND_NAMES,
   FAULT_RUN_TIMINGS,
-  type FaultContext,
-  type FaultKind,
   type FaultRunOptions,
   type FaultRunOutcome,
   PENDING_FAULTS,

@@ -1,5 +1,9 @@
 import { assertEquals } from "@std/assert";
-import { FAULT_KINDS, PENDING_FAULTS, runFaults } from "../campaigns/mod.ts";
+import {
+  FAULT_KIND_NAMES,
+  PENDING_FAULTS,
+  runFaults,
+} from "../campaigns/mod.ts";
 
 const SEED = 20260101;
 
@@ -28,9 +32,7 @@ async function oneRunPerKind(kinds: readonly string[]): Promise<string[]> {
   return failures;
 }
 
-const ready = FAULT_KINDS.map((k) => k.name).filter((n) =>
-  !(n in PENDING_FAULTS)
-);
+const ready = FAULT_KIND_NAMES.filter((n) => !(n in PENDING_FAULTS));
 
 Deno.test("every fault kind: the client is Ready again in time, pushes in order, requests settle, the process exits", async () => {
   assertEquals(await oneRunPerKind(ready), []);
