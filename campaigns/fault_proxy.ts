@@ -94,6 +94,8 @@ export class FaultProxy {
   #nextId = 1;
   #nextFault: NextConnectionFault | undefined;
   #newestTalking = 0;
+  #closing = false;
+  #wake: (() => void) | undefined;
   /** Connections accepted so far. */
   accepted = 0;
   /** Moments the client spoke on an older link after a newer one spoke. */
@@ -190,12 +192,47 @@ export class FaultProxy {
     return this.#links.size;
   }
 
+  /**
+   * Refuses connections for `ms` (the port is closed: clients get
+   * ECONNREFUSED) and drops the open links; then listens again on the same
+   * port. Resolves once listening again.
+   */
+  async refuse(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.dropAll("rst");
+    });
+    this.applied.push(`refused for ${ms} ms`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    if (this.#closing) return;
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen({ host: "127.0.0.1", port: this.port }, () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
   /** Stops listening and closes every link. */
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#wake?.();
     this.#nextFault = undefined;
     const closing = [...this.#links].map((link) => this.#end(link, "rst"));
     await Promise.all([
-      new Promise<void>((resolve) => this.#server.close(() => resolve())),
+      new Promise<void>((resolve) =>
+        this.#server.listening ? this.#server.close(() => resolve()) : resolve()
+      ),
       ...closing,
     ]);
   }

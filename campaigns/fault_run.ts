@@ -168,6 +168,16 @@ const FAULT_KINDS: readonly FaultKind[] = [
     },
   },
   {
+    name: "refuse-connect",
+    disruptive: true,
+    apply: ({ proxy, rng }) => {
+      const ms = rng.int(200, 1500);
+      // Not awaited: the refusal lasts while the client tries to reconnect.
+      void proxy.refuse(ms);
+      return ms;
+    },
+  },
+  {
     name: "drop-all",
     disruptive: true,
     apply: ({ sim }) => (sim.dropAllConnections(), 0),
