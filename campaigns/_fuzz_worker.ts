@@ -25,7 +25,8 @@ export type FuzzWorkerMessage =
     readonly violations: readonly string[];
   }
   | {
-    readonly type: "done";
+    /** `partial`: the totals so far (every 100 streams); `done`: the end. */
+    readonly type: "done" | "partial";
     readonly streams: number;
     readonly bytes: number;
     readonly chunks: number;
@@ -78,6 +79,9 @@ self.onmessage = (e: MessageEvent<FuzzJob>) => {
     const body = fuzzMessageBody(seed, i);
     totals.bodies++;
     totals.bodyBytes += body.bytes;
+    if (totals.streams % 100 === 0) {
+      self.postMessage({ type: "partial", ...totals });
+    }
     if (body.violations.length > 0) {
       self.postMessage({
         type: "failure",

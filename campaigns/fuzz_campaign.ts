@@ -5,6 +5,8 @@
  */
 import type { FuzzJob, FuzzWorkerMessage } from "./_fuzz_worker.ts";
 
+type Totals = Exclude<FuzzWorkerMessage, { type: "failure" }>;
+
 /** Options of {@link runFuzz}. */
 export interface FuzzOptions {
   /** The campaign's seed. */
@@ -71,7 +73,7 @@ function runBatch(
   watchdogMs: number,
 ): Promise<
   {
-    done?: Extract<FuzzWorkerMessage, { type: "done" }>;
+    done?: Totals;
     failures: FuzzFailure[];
   }
 > {
@@ -87,7 +89,11 @@ function runBatch(
   return new Promise((resolve) => {
     let last = -1;
     let since = Date.now();
-    const finish = (done?: Extract<FuzzWorkerMessage, { type: "done" }>) => {
+    // The totals so far, for a batch cut short by a hang.
+    let partial: Totals | undefined;
+    const finish = (
+      done?: Totals,
+    ) => {
       clearInterval(watchdog);
       worker.terminate();
       resolve({ done, failures });
@@ -108,13 +114,15 @@ function runBatch(
             `stream ${index} did not finish within ${watchdogMs} ms`,
           ],
         });
-        finish();
+        finish(partial);
       }
     }, Math.min(1000, watchdogMs / 4));
     worker.onmessage = (e: MessageEvent<FuzzWorkerMessage>) => {
       const m = e.data;
       if (m.type === "failure") {
         failures.push({ seed: job.seed, ...m });
+      } else if (m.type === "partial") {
+        partial = m;
       } else finish(m);
     };
     worker.onerror = (e) => {
@@ -127,7 +135,7 @@ function runBatch(
         detail: "the worker died",
         violations: [`uncaught: ${e.message}`],
       });
-      finish();
+      finish(partial);
     };
     worker.postMessage({ ...job, progress } satisfies FuzzJob);
   });
@@ -179,8 +187,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         for (const [k, v] of Object.entries(d.modes)) {
           totals.modes[k] = (totals.modes[k] ?? 0) + v;
         }
-        break;
       }
+      if (result.done?.type === "done") break;
       // The worker hung or died at a stream: go on after it.
       const stuck = result.failures[result.failures.length - 1]?.index ?? at;
       at = stuck + 1;
