@@ -26,7 +26,7 @@ function request(c2s: Shape): Shape {
 }
 
 /** The InitConnect response fields a client learns its AES key from. */
-export const INIT_CONNECT_S2C: Shape = [
+const INIT_CONNECT_S2C: Shape = [
   [1, "serverVer", "i32"],
   [2, "loginUserID", "u64"],
   [3, "connID", "u64"],

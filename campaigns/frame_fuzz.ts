@@ -25,7 +25,6 @@ import { FUZZ_RSA_PEM } from "./_fuzz_key.ts";
 import {
   fieldsOf,
   generateFields,
-  INIT_CONNECT_S2C,
   SHAPES,
   toJson,
   toProtobuf,
@@ -163,7 +162,6 @@ function generate(rng: Rng): {
         aesCBCiv: key.iv,
       },
     });
-    void INIT_CONNECT_S2C;
     add(
       ProtoId.InitConnect,
       fmt,
