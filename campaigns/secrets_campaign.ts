@@ -108,6 +108,8 @@ export interface SecretsReport {
   readonly hits: readonly SecretHit[];
   /** Parts that could not run as planned (not hits, but the scan is thinner). */
   readonly notes: readonly string[];
+  /** Parts left out because their command does not exist in this tree. */
+  readonly skipped: readonly string[];
 }
 
 /** Which parts to run (default: all). */
@@ -122,6 +124,8 @@ export interface SecretsOptions {
   readonly simCli?: boolean;
   /** The demo, sped up. */
   readonly demo?: boolean;
+  /** `deno task serve` (when the project has it): its HTTP answers and output. */
+  readonly serve?: boolean;
   /** Multiplies the demo's pauses (default 0.2). */
   readonly demoTimeScale?: number;
 }
@@ -274,6 +278,7 @@ export async function runSecrets(
   const emitText = (source: string, text: string) =>
     outputs.push({ source, value: text, text: true });
   const notes: string[] = [];
+  const skipped: string[] = [];
   const taps: WireTap[] = [];
 
   // Everything printed to the console while the campaign runs in-process.
@@ -306,6 +311,14 @@ export async function runSecrets(
     if (options.simCli ?? true) {
       await simCliPart(pemFile, pem, emit, emitText, notes, taps);
     }
+    if (options.serve ?? true) {
+      const exists = await Deno.stat(new URL("cli/serve.ts", ROOT)).then(
+        () => true,
+        () => false,
+      );
+      if (exists) await servePart(pemFile, pem, emitText, notes, taps);
+      else skipped.push("serve: no cli/serve.ts in this tree");
+    }
     if (options.demo ?? true) {
       const lines: string[] = [];
       const result = await runDemo({
@@ -337,6 +350,7 @@ export async function runSecrets(
     aesKeys: keys.length,
     hits: scanner.hits,
     notes,
+    skipped,
   };
 }
 
@@ -595,4 +609,109 @@ async function simCliPart(
   });
   emitText("sim CLI stdout", out.stdout);
   emitText("sim CLI stderr", out.stderr);
+}
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function servePart(
+  pemFile: string,
+  pem: string,
+  emitText: (source: string, text: string) => void,
+  notes: string[],
+  taps: WireTap[],
+): Promise<void> {
+  const sim = await startSimulator({
+    port: 0,
+    opsPort: 0,
+    rsaPrivateKey: pem,
+    phoneCode: PLANTED.phoneCode,
+    loginPassword: PLANTED.password,
+    loginDelayMs: 20,
+  });
+  const tap = await WireTap.start(sim.address.port);
+  taps.push(tap);
+  const listen = await freePort();
+  const base = `http://127.0.0.1:${listen}`;
+  const answers: string[] = [];
+  const get = async (path: string, init?: RequestInit) => {
+    try {
+      const response = await fetch(`${base}${path}`, init);
+      answers.push(
+        `${init?.method ?? "GET"} ${path} ${response.status}\n${await response
+          .text()}`,
+      );
+    } catch (error) {
+      notes.push(
+        `serve: ${path}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  };
+  try {
+    const out = await run([
+      "cli/serve.ts",
+      "--port",
+      String(tap.port),
+      "--ops-port",
+      String(sim.address.opsPort),
+      "--rsa",
+      pemFile,
+      "--listen",
+      `127.0.0.1:${listen}`,
+    ], {
+      env: { OPEND_LOGIN_PWD: PLANTED.password },
+      drive: async (child, output) => {
+        if (!await until(() => output().includes(`:${listen}`), 15_000)) {
+          notes.push(`serve: never listened: ${output().slice(0, 200)}`);
+          child.kill("SIGINT");
+          return;
+        }
+        await until(() => sim.connections.some((c) => c.initialized), 10_000);
+        // The event stream, read while the story plays.
+        const events = new AbortController();
+        const streamed = fetch(`${base}/api/events`, { signal: events.signal })
+          .then(async (r) => {
+            const reader = r.body!.pipeThrough(new TextDecoderStream())
+              .getReader();
+            let text = "";
+            try {
+              for (;;) {
+                const { value, done } = await reader.read();
+                if (done) break;
+                text += value;
+              }
+            } catch {
+              // Aborted: the stream ends here.
+            }
+            return text;
+          }).catch(() => "");
+        await get("/healthz");
+        await get("/api/status");
+        sim.requireVerification("phone");
+        await sleep(800);
+        await get("/api/code", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ code: PLANTED.phoneCode }),
+        });
+        await sleep(1000);
+        sim.forceLogout(GtwEventType.LoginPwdChanged);
+        await sleep(2500);
+        await get("/api/status");
+        await get("/metrics");
+        events.abort();
+        answers.push(`GET /api/events\n${await streamed}`);
+        child.kill("SIGINT");
+      },
+    });
+    emitText("serve CLI stdout", out.stdout);
+    emitText("serve CLI stderr", out.stderr);
+    emitText("serve HTTP answers", answers.join("\n"));
+  } finally {
+    await sim.close();
+  }
 }

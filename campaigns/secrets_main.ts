@@ -20,9 +20,9 @@ key, learns the AES keys the simulator negotiates from the wire, and
 searches them in: client events, errors and their causes, inspect/JSON/
 String forms, snapshots, inspection events, console output, the
 simulator's events and log, and the output of the decode, watch, sim and
-demo commands. Zero hits required.
+demo commands, and serve's HTTP answers and output when it exists. Zero hits required.
 
-  --skip PART,PART  leave out parts: library, decode, watch, sim, demo
+  --skip PART,PART  leave out parts: library, decode, watch, sim, demo, serve
   --json            print the report as JSON
   --help            this text`;
 
@@ -37,6 +37,7 @@ export function formatSecretsReport(r: SecretsReport): string {
     `secrets: ${r.needles} secrets (${r.aesKeys} AES keys and IVs learned from the wire) searched in ${r.sources} outputs (${r.chars} characters)`,
   ];
   for (const note of r.notes) lines.push(`note: ${note}`);
+  for (const part of r.skipped) lines.push(`skipped: ${part}`);
   for (const h of r.hits) {
     const pending = PENDING_SECRET_HITS.find((p) =>
       h.source.startsWith(p.source) && p.label === h.label
@@ -64,6 +65,7 @@ async function main(flags: ParsedFlags): Promise<number> {
     watch: !skip.has("watch"),
     simCli: !skip.has("sim"),
     demo: !skip.has("demo"),
+    serve: !skip.has("serve"),
   });
   console.log(
     flags.values.has("json")
