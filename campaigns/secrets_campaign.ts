@@ -186,13 +186,21 @@ function streamOf(tap: WireTap, index: number): Uint8Array {
 async function run(
   args: string[],
   options: {
+    /** The lock file its task uses, when not deno.lock. */
+    lock?: string;
     env?: Record<string, string>;
     stdin?: boolean;
     drive?: (child: Deno.ChildProcess, out: () => string) => Promise<void>;
   } = {},
 ): Promise<{ stdout: string; stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", ...args],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      ...(options.lock ? [`--lock=${options.lock}`] : []),
+      ...args,
+    ],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.stdin ? "piped" : "null",
@@ -663,6 +671,8 @@ async function servePart(
       "--listen",
       `127.0.0.1:${listen}`,
     ], {
+      // As its task runs it: serve's dependencies are locked there.
+      lock: "deno.dev.lock",
       env: { OPEND_LOGIN_PWD: PLANTED.password },
       drive: async (child, output) => {
         if (!await until(() => output().includes(`:${listen}`), 15_000)) {

@@ -9,9 +9,9 @@
  * Ctrl+C closes the connection gracefully.
  * @module
  */
-import { parseArgs } from "node:util";
 import { createOpenDClient, type OpenDClient } from "../mod.ts";
 import { createTimeline, followClient, wantsColor } from "./_timeline.ts";
+import { parseCommandLine, refuse } from "./_args.ts";
 
 const USAGE = `Usage: deno task watch [--host H] [--port P] [options]
 Connects to OpenD and shows its live status; asks here for verification codes.
@@ -25,48 +25,80 @@ Connects to OpenD and shows its live status; asks here for verification codes.
   --password-env NAME   environment variable holding the login password (default OPEND_LOGIN_PWD)
   --notifications       also print every OpenD notification
   --help                this text
-Type a code and Enter at any time to submit it; Ctrl+C to quit.`;
+Type a code and Enter at any time to submit it (it is not shown, like a
+password); Ctrl+C to quit.`;
 
-/** Reads lines from a byte stream, one at a time, without blocking timers. */
-async function* lines(
-  stream: ReadableStream<Uint8Array>,
+const COMMAND = "watch";
+
+/**
+ * The lines typed into a byte stream, as a terminal in raw mode delivers
+ * them: Enter (CR or LF) ends a line, Backspace and Ctrl+U edit it, Ctrl+D on
+ * an empty line ends the input. Reading never blocks timers, so keep-alives go
+ * on while a person types.
+ */
+export async function* typedLines(
+  stream: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<string> {
   const decoder = new TextDecoder();
-  let buffered = "";
+  let line = "";
+  let lastWasCr = false;
   for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, newline).replace(/\r$/, "");
-      buffered = buffered.slice(newline + 1);
+    for (const char of decoder.decode(chunk, { stream: true })) {
+      const wasCr = lastWasCr;
+      lastWasCr = char === "\r";
+      if (char === "\r" || char === "\n") {
+        if (char === "\n" && wasCr) continue; // CRLF is one Enter
+        yield line;
+        line = "";
+      } else if (char === "\x7f" || char === "\b") {
+        line = [...line].slice(0, -1).join("");
+      } else if (char === "\x15") {
+        line = "";
+      } else if (char === "\x04") {
+        if (line === "") return;
+      } else if (char >= " ") {
+        line += char;
+      }
     }
   }
-  if (buffered !== "") yield buffered;
+  if (line !== "") yield line;
+}
+
+/**
+ * Codes typed on stdin. On a terminal, echo is off while watch runs (raw
+ * mode with signals kept, so Ctrl+C still quits): a verification code is a
+ * secret, and a shared screen or a terminal recording must not show it.
+ */
+function typedCodes(): { lines: AsyncGenerator<string>; restore(): void } {
+  const terminal = Deno.stdin.isTerminal();
+  if (terminal) Deno.stdin.setRaw(true, { cbreak: true });
+  return {
+    lines: typedLines(Deno.stdin.readable),
+    restore() {
+      if (terminal) Deno.stdin.setRaw(false);
+    },
+  };
 }
 
 /** Runs the command line; resolves to the exit status. */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        host: { type: "string", default: "127.0.0.1" },
-        port: { type: "string", default: "11111" },
-        "ops-port": { type: "string" },
-        rsa: { type: "string" },
-        algo: { type: "string" },
-        json: { type: "boolean", default: false },
-        "picture-path": { type: "string" },
-        "password-env": { type: "string", default: "OPEND_LOGIN_PWD" },
-        notifications: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(COMMAND, {
+    args,
+    options: {
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "11111" },
+      "ops-port": { type: "string" },
+      rsa: { type: "string" },
+      algo: { type: "string" },
+      json: { type: "boolean", default: false },
+      "picture-path": { type: "string" },
+      "password-env": { type: "string", default: "OPEND_LOGIN_PWD" },
+      notifications: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -77,21 +109,20 @@ export async function main(args: string[]): Promise<number> {
     : Number(values["ops-port"]);
   const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
   if (!isPort(port) || (opsPort !== undefined && !isPort(opsPort))) {
-    console.error(
-      `--port and --ops-port take a port number (1 to 65535)\n\n${USAGE}`,
+    return refuse(
+      COMMAND,
+      "--port and --ops-port take a port number (1 to 65535)",
     );
-    return 2;
   }
   const algo = values.algo;
   if (algo !== undefined && !["aes_cbc", "ftaes_ecb", "none"].includes(algo)) {
-    console.error(`--algo must be aes_cbc, ftaes_ecb or none\n\n${USAGE}`);
-    return 2;
+    return refuse(COMMAND, "--algo must be aes_cbc, ftaes_ecb or none");
   }
   if (algo !== undefined && algo !== "none" && values.rsa === undefined) {
-    console.error(
-      `--algo ${algo} needs --rsa: OpenD encrypts only with its RSA key\n\n${USAGE}`,
+    return refuse(
+      COMMAND,
+      `--algo ${algo} needs --rsa: OpenD encrypts only with its RSA key`,
     );
-    return 2;
   }
 
   const timeline = createTimeline((line) => console.log(line), wantsColor());
@@ -123,24 +154,24 @@ export async function main(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    console.error((error as Error).message);
-    return 2;
+    return refuse(COMMAND, (error as Error).message);
   }
 
   followClient(client, timeline, { notifications: values.notifications });
+  const unseen = Deno.stdin.isTerminal() ? " (it is not shown)" : "";
   client.on("needsCode", ({ kind, picturePath, attempt }) => {
     const where = picturePath ? ` (picture saved at ${picturePath})` : "";
     timeline.say(
       "you",
       "person",
-      `OpenD needs a ${kind} code${where}, attempt ${attempt}: type it and press Enter`,
+      `OpenD needs a ${kind} code${where}, attempt ${attempt}: type it and press Enter${unseen}`,
     );
   });
 
-  // Codes typed at any time go to the supervisor; reading stdin never blocks
-  // the event loop, so keep-alives go on while a person types.
+  // Codes typed at any time go to the supervisor.
+  const codes = typedCodes();
   const typing = (async () => {
-    for await (const line of lines(Deno.stdin.readable)) {
+    for await (const line of codes.lines) {
       const code = line.trim();
       if (code === "") continue;
       if (client.submitCode(code)) {
@@ -154,16 +185,36 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   client.on("fatal", () => stop.resolve());
+  // Reconnecting stopped (a failure no retry can fix, say a wrong host or
+  // RSA key): say so in one sentence and exit 1.
+  let stopped: string | undefined;
+  client.on("stopped", ({ reason }) => {
+    stopped = reason;
+    stop.resolve();
+  });
 
-  timeline.say("watch", "story", `connecting to OpenD at ${client.address}`);
-  client.start();
-  await stop.promise;
-  // The signal listeners stay: a second Ctrl+C while closing must not kill
-  // the process before the socket is closed.
-  const fatal = client.describe().fatal;
-  await client.close();
-  void typing;
-  return fatal ? 1 : 0;
+  try {
+    timeline.say(
+      "watch",
+      "story",
+      `connecting to OpenD at ${client.address}`,
+    );
+    client.start();
+    await stop.promise;
+    // The signal listeners stay: a second Ctrl+C while closing must not kill
+    // the process before the socket is closed.
+    const fatal = client.describe().fatal;
+    await client.close();
+    void typing;
+    if (stopped !== undefined && !fatal) {
+      console.error(`watch: gave up on OpenD at ${client.address}: ${stopped}`);
+      return 1;
+    }
+    return fatal ? 1 : 0;
+  } finally {
+    // Echo back on, whatever happened: the terminal outlives this process.
+    codes.restore();
+  }
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

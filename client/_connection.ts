@@ -24,20 +24,26 @@ export interface _Pending {
   onResponse(packet: DecodedPacket): void;
   /** Its response arrived but could not be read (SHA-1, decryption). */
   onUnreadable(error: CodecError): void;
-  /** The connection closed first. */
-  onDisconnect(reason: string): void;
+  /** The connection closed first (`permanent`: see `_ConnectionHooks.onDown`). */
+  onDisconnect(reason: string, permanent?: string): void;
 }
 
 /** What a connection reports. Never called after {@link _Connection.detach}. */
 export interface _ConnectionHooks {
   /** TCP is up. */
   onUp(): void;
-  /** A chunk arrived (before it is decoded). */
-  onBytes(byteLength: number): void;
+  /**
+   * A chunk completed `packets` whole packets (readable or not): a sign of
+   * life. Bytes alone are none: a lying header swallows what follows.
+   */
+  onPackets(packets: number): void;
   /** A packet that answers no pending request: a push (or a late response). */
   onPacket(packet: DecodedPacket): void;
-  /** The connection closed; `reason` is for people. */
-  onDown(reason: string): void;
+  /**
+   * The connection closed; `reason` is for people; `permanent` says why no
+   * retry can fix it (an unknown host, a peer that is not OpenD).
+   */
+  onDown(reason: string, permanent?: string): void;
 }
 
 /** How to reach OpenD. */
@@ -86,7 +92,9 @@ export class _Connection {
   readonly #pending = new Map<string, _Pending>();
   #detached = false;
   #reason: string | undefined;
+  #permanent: string | undefined;
   #remoteEnded = false;
+  #packets = 0;
 
   constructor(
     id: number,
@@ -125,6 +133,9 @@ export class _Connection {
       this.#remoteEnded = true;
     });
     socket.on("error", (error: Error & { code?: string }) => {
+      if (this.#reason === undefined && error.code === "ENOTFOUND") {
+        this.#permanent = "unknown host";
+      }
       this.#reason ??= _socketErrorText(error);
     });
   }
@@ -193,13 +204,22 @@ export class _Connection {
       chunk.byteOffset,
       chunk.byteLength,
     );
+    let packets = 0;
     try {
-      if (!this.#detached) this.#hooks.onBytes(bytes.byteLength);
       this.#decoder.pushEach(bytes, (result) => {
         if (this.#socket.destroyed) return;
-        if (result.ok) this.#onPacket(result.packet);
-        else this.#onError(result.error);
+        if (result.ok) {
+          packets++;
+          this.#onPacket(result.packet);
+        } else {
+          if (!FRAMING_ERRORS.has(result.error.code)) packets++;
+          this.#onError(result.error);
+        }
       });
+      this.#packets += packets;
+      if (packets > 0 && !this.#detached && !this.#socket.destroyed) {
+        this.#hooks.onPackets(packets);
+      }
     } catch (error) {
       this.destroy(
         `internal error while reading: ${
@@ -209,7 +229,14 @@ export class _Connection {
       return;
     }
     const fatal = this.#decoder.fatalError;
-    if (fatal !== undefined) this.destroy(`${fatal.code}: ${fatal.message}`);
+    if (fatal === undefined) return;
+    // Not one packet made sense from the start: whatever answers on this
+    // port does not speak OpenD's protocol, and reconnecting will not change
+    // that. Garbage later in a session is a fault on a good link.
+    if (this.#packets === 0 && fatal.code === CodecErrorCode.BadMagic) {
+      this.#permanent ??= "the port does not speak OpenD's protocol";
+    }
+    this.destroy(`${fatal.code}: ${fatal.message}`);
   }
 
   #onPacket(packet: DecodedPacket): void {
@@ -251,10 +278,10 @@ export class _Connection {
     }
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const entry of pending) entry.onDisconnect(reason);
+    for (const entry of pending) entry.onDisconnect(reason, this.#permanent);
     if (!this.#detached) {
       this.#detached = true;
-      this.#hooks.onDown(reason);
+      this.#hooks.onDown(reason, this.#permanent);
     }
   }
 }

@@ -7,6 +7,7 @@
 import { redactSecrets } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _sendOpsLine } from "./_ops_port.ts";
+import { _tooFrequentWait } from "./_wire.ts";
 import {
   OPS_RATE_LIMITS,
   type RateLimit,
@@ -42,12 +43,19 @@ const LIMITS: Readonly<
 
 /** A reply that says the command failed (the simulator's and OpenD's words). */
 const FAILED = /\b(FAILED|REFUSED)\b|失败|错误/i;
+/** A relogin reply that blames the password. */
+const PASSWORD = /password|密码/i;
 
 /** Where the operations port is. */
 export interface _OpsClientOptions {
   readonly host: string;
   readonly port: number | undefined;
   readonly timeoutMs: number;
+  /**
+   * Added to every documented window, so that the client's clock and the
+   * network's jitter never make a command reach OpenD early.
+   */
+  readonly marginMs?: number;
   /** Registers a socket's close, so the client can wait for it. */
   readonly track: (closed: Promise<void>) => void;
   /** Whether the client is closing. */
@@ -89,7 +97,10 @@ export class _OpsClient {
     if (limit !== undefined) {
       limiter = this.#limiters.get(bucket);
       if (limiter === undefined) {
-        limiter = new SlidingWindowLimiter(limit);
+        limiter = new SlidingWindowLimiter({
+          max: limit.max,
+          windowMs: limit.windowMs + (this.#o.marginMs ?? 0),
+        });
         this.#limiters.set(bucket, limiter);
       }
       const verdict = limiter.take(takenAt);
@@ -124,9 +135,16 @@ export class _OpsClient {
         ),
       );
       if (FAILED.test(reply)) {
+        const retryAfterMs = _tooFrequentWait(reply);
+        const wrongPassword = command.command === "relogin" &&
+          retryAfterMs === undefined && PASSWORD.test(reply);
         throw new ClientError(
           ClientErrorCode.OpsFailed,
           `${shown}: OpenD answered: ${reply}`,
+          {
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+            ...(wrongPassword ? { wrongPassword } : {}),
+          },
         );
       }
       return reply;

@@ -37,6 +37,7 @@ import { type LinkEvent, redactSecrets } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _Connection, type _InitInfo, type _Pending } from "./_connection.ts";
 import { _DeliveryQueue } from "./_delivery_queue.ts";
+import { _later } from "./_later.ts";
 import { _SerialCounter } from "./_serial.ts";
 import type { HandlerErrorContext } from "./options.ts";
 
@@ -69,6 +70,11 @@ export interface _WireOptions {
   /** -1 none, 0 FTAES_ECB, 2 AES_CBC. */
   readonly packetEncAlgo: number;
   readonly maxBodyBytes: number;
+  /**
+   * At most one PACKET_RECEIVED per this long: a small fraction of the
+   * silence limit, so a link is never declared dead early by more than it.
+   */
+  readonly signOfLifeEveryMs: number;
   readonly report: (error: unknown, context: HandlerErrorContext) => void;
   /** Whether the client is closing (in-flight requests then reject CLOSED). */
   readonly closing: () => boolean;
@@ -92,6 +98,21 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null &&
     (typeof value === "object" || typeof value === "function") &&
     typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+const TOO_FREQUENT = /too frequent|频繁/i;
+const WAIT = /(\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?|秒)\b/i;
+
+/**
+ * For an OpenD answer that says "too frequent": how long it asked to wait
+ * (0 when it did not say); `undefined` for any other answer.
+ */
+export function _tooFrequentWait(text: string): number | undefined {
+  if (!TOO_FREQUENT.test(text)) return undefined;
+  const wait = WAIT.exec(text);
+  if (wait === null) return 0;
+  const n = Number(wait[1]);
+  return Math.ceil(wait[2].toLowerCase() === "ms" ? n : n * 1_000);
 }
 
 /** `error`'s message, for people. */
@@ -142,6 +163,7 @@ export class _Wire {
   openLink(sendBack: SendBack): _Connection | undefined {
     const id = ++this.#connSeq;
     let conn: _Connection;
+    let lastSignOfLife = -Infinity;
     try {
       conn = new _Connection(id, {
         host: this.#o.host,
@@ -150,12 +172,25 @@ export class _Wire {
         maxBodyBytes: this.#o.maxBodyBytes,
       }, {
         onUp: () => sendBack({ type: "LINK_UP" }),
-        onBytes: (byteLength) =>
-          sendBack({ type: "BYTES_RECEIVED", byteLength }),
+        onPackets: (packets) => {
+          // A sign of life now and then is all the supervisor needs: a busy
+          // stream must not cost a transition per chunk.
+          const now = performance.now();
+          if (now - lastSignOfLife < this.#o.signOfLifeEveryMs) return;
+          lastSignOfLife = now;
+          sendBack({ type: "PACKET_RECEIVED", packets });
+        },
         onPacket: (packet) => this.#onPacket(conn, packet, sendBack),
-        onDown: (reason) => {
+        onDown: (reason, permanent) => {
           if (this.#conn === conn) this.#conn = undefined;
-          sendBack({ type: "LINK_DOWN", reason });
+          // In a macrotask of its own: see _later.ts.
+          _later(() =>
+            sendBack(
+              permanent === undefined
+                ? { type: "LINK_DOWN", reason }
+                : { type: "LINK_DOWN", reason, permanent },
+            )
+          );
         },
       });
     } catch (error) {
@@ -357,6 +392,9 @@ export class _Wire {
       const retMsg = response.retMsg === undefined
         ? undefined
         : redactSecrets(response.retMsg);
+      const retryAfterMs = retMsg === undefined
+        ? undefined
+        : _tooFrequentWait(retMsg);
       throw new ClientError(
         ClientErrorCode.RequestFailed,
         `protoID ${protoId} #${serialNo} failed: retType ${response.retType}${
@@ -370,6 +408,7 @@ export class _Wire {
           ...(response.errCode === undefined
             ? {}
             : { errCode: response.errCode }),
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         },
       );
     }
@@ -397,6 +436,7 @@ export class _Wire {
     timeoutMs: number,
     signal: AbortSignal,
     output: (s2c: S2COf<P>, packet: DecodedPacket) => T,
+    anyAnswer?: (packet: DecodedPacket) => T,
   ): Promise<T> {
     if (conn === undefined || conn.state === "closed") {
       return Promise.reject(
@@ -418,7 +458,8 @@ export class _Wire {
       protoId,
       protoFmt,
       body,
-      (packet) => output(this.typedResponse(protoId, packet), packet),
+      anyAnswer ??
+        ((packet) => output(this.typedResponse(protoId, packet), packet)),
       { timeoutMs, for: "supervisor", signal },
     );
   }
@@ -517,17 +558,25 @@ export class _Wire {
           arrived(() => resolve(value));
         },
         onUnreadable: (error: CodecError) => {
-          const hint = protoId === ProtoId.InitConnect && conn.crypto.hasRsa
-            ? " (is the RSA key the one OpenD has?)"
-            : "";
+          const wrongKey = protoId === ProtoId.InitConnect &&
+            conn.crypto.hasRsa;
+          const hint = wrongKey ? " (is the RSA key the one OpenD has?)" : "";
           const failure = new ClientError(
             ClientErrorCode.Protocol,
             `protoID ${protoId} #${serialNo}: the response could not be read (${error.code}): ${error.message}${hint}`,
-            { protoId, serialNo, cause: error },
+            {
+              protoId,
+              serialNo,
+              cause: error,
+              // Every InitConnect would fail alike: no retry fixes a key.
+              ...(wrongKey
+                ? { permanent: "InitConnect cannot be read with this RSA key" }
+                : {}),
+            },
           );
           arrived(() => reject(failure));
         },
-        onDisconnect: (reason) => {
+        onDisconnect: (reason, permanent) => {
           fail(
             this.#o.closing()
               ? new ClientError(
@@ -538,7 +587,9 @@ export class _Wire {
               : new ClientError(
                 ClientErrorCode.Disconnected,
                 `protoID ${protoId} #${serialNo}: the link to OpenD dropped while it was in flight: ${reason}`,
-                { protoId, serialNo },
+                permanent === undefined
+                  ? { protoId, serialNo }
+                  : { protoId, serialNo, permanent },
               ),
           );
         },

@@ -7,7 +7,8 @@
  * Everything that arrives from OpenD goes through one read path per
  * connection, synchronously, packet by packet:
  *
- * 1. every chunk tells the supervisor bytes arrived (`BYTES_RECEIVED`);
+ * 1. every chunk that completed a packet tells the supervisor the link is
+ *    alive (`PACKET_RECEIVED`);
  * 2. responses to the supervisor's own requests (InitConnect, GetGlobalState,
  *    KeepAlive, Verification) are handled at once: InitConnect's response
  *    switches the connection to AES before the next packet is decrypted;
@@ -30,7 +31,6 @@
  * TIMEOUT), so a request is never left hanging behind a stuck handler.
  * @module
  */
-import { createActor } from "../deps.ts";
 import type { Actor } from "../machines/mod.ts";
 import {
   type C2SOf,
@@ -48,13 +48,12 @@ import {
   Secret,
   type SessionEmitted,
   type SessionMachine,
-  sessionMachine,
   type SessionSnapshot,
   type SessionSummary,
 } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _OpsClient } from "./_ops_client.ts";
-import { _sessionActors } from "./_session_actors.ts";
+import { _bindActorDeps, _createSupervisor } from "./_session_actors.ts";
 import {
   _messageOf,
   _Wire,
@@ -166,6 +165,10 @@ export class OpenDClient implements AsyncDisposable {
       rsa: this.#o.rsa,
       packetEncAlgo: this.#o.packetEncAlgo,
       maxBodyBytes: this.#o.maxBodyBytes,
+      signOfLifeEveryMs: Math.min(
+        1_000,
+        this.#o.sessionOptions.silenceTimeoutMs / 20,
+      ),
       report: (error, context) => this.#report(error, context),
       closing,
     });
@@ -173,22 +176,20 @@ export class OpenDClient implements AsyncDisposable {
       host: this.#o.opsHost,
       port: this.#o.opsPort,
       timeoutMs: this.#o.opsTimeoutMs,
+      marginMs: this.#o.sessionOptions.rateLimitMarginMs,
       track: (closed) => this.#wire.track(closed),
       closing,
     });
-    const machine = sessionMachine.provide({
-      actors: _sessionActors({
-        wire: this.#wire,
-        ops: this.#ops,
-        options: this.#o,
-        closing,
-        codeProvider: options.codeProvider,
-        credentialsProvider: options.credentialsProvider,
-      }),
-    });
-    this.actor = createActor(machine, {
-      input: this.#o.session,
-      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    // One machine for every client; this client's actors find its wire and
+    // options through its actor system.
+    this.actor = _createSupervisor(this.#o.sessionOptions, options.inspect);
+    _bindActorDeps(this.actor.system, {
+      wire: this.#wire,
+      ops: this.#ops,
+      options: this.#o,
+      closing,
+      codeProvider: options.codeProvider,
+      credentialsProvider: options.credentialsProvider,
     });
     // Always an error listener: without one XState rethrows in a timer.
     this.actor.subscribe({
@@ -587,7 +588,11 @@ export class OpenDClient implements AsyncDisposable {
       return new ClientError(ClientErrorCode.Closed, "the client is closed");
     }
     if (this.#failure) return this.#failure;
-    const s = this.describe();
+    // Called on every snapshot while waiting: the cheap checks first.
+    const snapshot = this.actor.getSnapshot();
+    const link = (snapshot.value as { link?: unknown }).link;
+    if (link !== "stopped" && !snapshot.hasTag("ready")) return undefined;
+    const s = describeSession(snapshot);
     if (s.ready) return true;
     if (s.link === "stopped") {
       return new ClientError(

@@ -42,8 +42,16 @@ export interface ClientErrorDetails {
   retMsg?: string;
   /** OpenD's errCode (REQUEST_FAILED). */
   errCode?: number;
-  /** When a rate-limited command may be sent again (RATE_LIMITED). */
+  /**
+   * When a rate-limited command may be sent again (RATE_LIMITED), or, for
+   * REQUEST_FAILED, the wait OpenD asked for when it answered "too
+   * frequent" (0 when it did not say).
+   */
   retryAfterMs?: number;
+  /** Why no retry can fix this (a wrong RSA key, an unknown host, ...). */
+  permanent?: string;
+  /** OpenD refused the password of a relogin (OPS_FAILED). */
+  wrongPassword?: boolean;
   /** The underlying error (never carries key material or passwords). */
   cause?: unknown;
 }
@@ -75,8 +83,15 @@ export class ClientError extends Error {
   readonly retMsg?: string;
   /** OpenD's errCode, for REQUEST_FAILED when it gave one. */
   readonly errCode?: number;
-  /** For RATE_LIMITED: how long until the command may be sent. */
+  /**
+   * For RATE_LIMITED: how long until the command may be sent; for
+   * REQUEST_FAILED "too frequent" answers, the wait OpenD asked for.
+   */
   readonly retryAfterMs?: number;
+  /** Set when no retry can fix this: a short, stable description. */
+  readonly permanent?: string;
+  /** Set when OpenD refused a relogin's password. */
+  readonly wrongPassword?: boolean;
 
   /** Creates an error; `message` must never contain a secret. */
   constructor(
@@ -98,6 +113,8 @@ export class ClientError extends Error {
     if (details.retryAfterMs !== undefined) {
       this.retryAfterMs = details.retryAfterMs;
     }
+    if (details.permanent !== undefined) this.permanent = details.permanent;
+    if (details.wrongPassword) this.wrongPassword = true;
   }
 
   /** A JSON form: the code, the message and the details that are set. */
@@ -110,6 +127,7 @@ export class ClientError extends Error {
     retMsg?: string;
     errCode?: number;
     retryAfterMs?: number;
+    permanent?: string;
   } {
     const out: ReturnType<ClientError["toJSON"]> = {
       code: this.code,
@@ -121,6 +139,7 @@ export class ClientError extends Error {
     if (this.retMsg !== undefined) out.retMsg = this.retMsg;
     if (this.errCode !== undefined) out.errCode = this.errCode;
     if (this.retryAfterMs !== undefined) out.retryAfterMs = this.retryAfterMs;
+    if (this.permanent !== undefined) out.permanent = this.permanent;
     return out;
   }
 }

@@ -58,4 +58,5 @@ export {
   OPS_COMMANDS,
   type OpsCommand,
   type OpsCommandName,
+  passwordMd5,
 } from "./ops_command.ts";

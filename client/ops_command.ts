@@ -7,6 +7,7 @@
  * refused. So the client cannot send `exit`, by construction.
  * @module
  */
+import { createHash } from "node:crypto";
 import { type Credentials, Secret } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 
@@ -33,7 +34,8 @@ export type OpsCommandName =
  * One operations-port command.
  *
  * - `relogin`: log OpenD in again, with its stored password, or with new
- *   `credentials` (`-login_pwd=` / `-login_pwd_md5=`). Rate limit: 10 an hour.
+ *   `credentials`: a `password` is sent as its MD5 (`-login_pwd_md5=`), never
+ *   in plain text. Rate limit: 10 an hour.
  * - `req_phone_verify_code`: send an SMS code again (1 a minute).
  * - `input_phone_verify_code` / `input_pic_verify_code`: submit a code and
  *   log in (10 a minute). The code may be boxed in a {@link Secret}; it is
@@ -95,7 +97,14 @@ function credentialArg(
     throw invalid("ops command: relogin credentials must be an object");
   }
   if ("password" in value && typeof value.password === "string") {
-    return ` -login_pwd=${checked("the password", value.password, true)}`;
+    // Only its MD5 crosses the wire (OpenD takes -login_pwd_md5), so the
+    // password itself never shows in a capture or on OpenD's console.
+    if (value.password === "" || value.password.length > MAX_VALUE) {
+      throw invalid(
+        `ops command: the password must be 1 to ${MAX_VALUE} characters`,
+      );
+    }
+    return ` -login_pwd_md5=${passwordMd5(value.password)}`;
   }
   if ("passwordMd5" in value && typeof value.passwordMd5 === "string") {
     const md5 = checked("the password MD5", value.passwordMd5, true);
@@ -107,6 +116,20 @@ function credentialArg(
   throw invalid(
     "ops command: relogin credentials need `password` or `passwordMd5`",
   );
+}
+
+/**
+ * The MD5 OpenD's `relogin -login_pwd_md5=` takes: of the password's UTF-8
+ * bytes, 32 lowercase hex digits.
+ *
+ * @example
+ * ```ts
+ * import { passwordMd5 } from "./ops_command.ts";
+ * passwordMd5("password"); // "5f4dcc3b5aa765d61d8327deb882cf99"
+ * ```
+ */
+export function passwordMd5(password: string): string {
+  return createHash("md5").update(password, "utf8").digest("hex");
 }
 
 /**
@@ -170,7 +193,7 @@ export function formatOpsCommand(command: OpsCommand): Secret<string> {
  * ```ts
  * import { describeOpsCommand } from "./ops_command.ts";
  * describeOpsCommand({ command: "relogin", credentials: { password: "hunter2" } });
- * // "relogin -login_pwd=[redacted]"
+ * // "relogin -login_pwd_md5=[redacted]"
  * describeOpsCommand({ command: "input_phone_verify_code", code: "123456" });
  * // "input_phone_verify_code -code=[redacted]"
  * ```
@@ -181,8 +204,9 @@ export function describeOpsCommand(command: OpsCommand): string {
       const c = command.credentials instanceof Secret
         ? command.credentials.reveal()
         : command.credentials;
-      if (c && "password" in c) return "relogin -login_pwd=[redacted]";
-      if (c && "passwordMd5" in c) return "relogin -login_pwd_md5=[redacted]";
+      if (c && ("password" in c || "passwordMd5" in c)) {
+        return "relogin -login_pwd_md5=[redacted]";
+      }
       return "relogin";
     }
     case "input_phone_verify_code":

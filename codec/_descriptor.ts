@@ -7,7 +7,7 @@
 
 /**
  * protobufjs JSON descriptor of the OpenD system protocols (Common, Notify,
- * InitConnect, KeepAlive, GetGlobalState, Verification), for
+ * InitConnect, InitWebSocket, KeepAlive, GetGlobalState, Verification), for
  * `protobuf.Root.fromJSON`.
  * @module
  */
@@ -340,6 +340,86 @@ export const descriptor = {
           "fields": {
             "c2s": {
               "rule": "required",
+              "type": "C2S",
+              "id": 1
+            }
+          }
+        },
+        "Response": {
+          "edition": "proto2",
+          "fields": {
+            "retType": {
+              "rule": "required",
+              "type": "int32",
+              "id": 1,
+              "options": {
+                "default": -400
+              }
+            },
+            "retMsg": {
+              "type": "string",
+              "id": 2
+            },
+            "errCode": {
+              "type": "int32",
+              "id": 3
+            },
+            "s2c": {
+              "type": "S2C",
+              "id": 4
+            }
+          }
+        }
+      }
+    },
+    "InitWebSocket": {
+      "nested": {
+        "C2S": {
+          "edition": "proto2",
+          "fields": {
+            "IP": {
+              "type": "string",
+              "id": 1
+            },
+            "Port": {
+              "type": "int32",
+              "id": 2
+            },
+            "RSAPrivateKey": {
+              "type": "string",
+              "id": 3
+            },
+            "websocketKey": {
+              "type": "string",
+              "id": 4
+            },
+            "clientID": {
+              "type": "string",
+              "id": 5
+            },
+            "programmingLanguage": {
+              "type": "string",
+              "id": 6
+            }
+          }
+        },
+        "S2C": {
+          "edition": "proto2",
+          "fields": {
+            "serverTime": {
+              "type": "int64",
+              "id": 1
+            },
+            "connID": {
+              "type": "uint64",
+              "id": 2
+            }
+          }
+        },
+        "Request": {
+          "edition": "proto2",
+          "fields": {
+            "c2s": {
               "type": "C2S",
               "id": 1
             }

@@ -31,3 +31,5 @@ export * from "./messages.ts";
 export type * from "./system_notification.ts";
 export * from "./notify.ts";
 export * from "./ops_rate_limits.ts";
+export * from "./ws_frame.ts";
+export * from "./init_websocket.ts";

@@ -47,10 +47,27 @@ import {
   sessionMachine,
   type SubmitCodeInput,
 } from "../machines/mod.ts";
+import { parseCommandLine } from "../cli/_args.ts";
 
-const wsIndex = Deno.args.indexOf("--ws");
-const inspector = wsIndex >= 0
-  ? createWebSocketInspector({ url: Deno.args[wsIndex + 1] })
+const parsed = parseCommandLine("inspect", {
+  args: Deno.args,
+  options: {
+    ws: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (typeof parsed === "number") Deno.exit(parsed);
+if (parsed.values.help) {
+  console.log(`Usage: deno task inspect [--ws URL]
+Plays a scripted session and shows it live in the Stately inspector.
+  --ws URL     send inspection events to your own WebSocket receiver
+               (default: Stately Sky, which prints a link; needs the internet)
+  -h, --help   this text`);
+  Deno.exit(0);
+}
+const wsUrl = parsed.values.ws;
+const inspector = wsUrl !== undefined
+  ? createWebSocketInspector({ url: wsUrl })
   : createSkyInspector({ onerror: (error) => console.error(error.message) });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

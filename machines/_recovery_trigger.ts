@@ -58,17 +58,46 @@ export interface RecoveryContext {
   readonly lastFailure: string | null;
   /** Why recovery stopped, when it did. */
   readonly gaveUpReason: string | null;
+  /** How long OpenD asked to wait after "too frequent" (0: it did not say). */
+  readonly retryAfterMs: number;
+  /** This round already retried once after "too frequent". */
+  readonly rateRetried: boolean;
+  /** OpenD refused the last password: ask the credentials provider again. */
+  readonly passwordRefused: boolean;
+  /** Times the credentials provider was asked since the gateway was last ready. */
+  readonly credentialsAsked: number;
 }
 
 function reasonText(name: string, summary: string, desc?: string): string {
   return `${name}: ${summary}${desc ? ` (${desc})` : ""}`;
 }
 
+// Several guards ask about the same event in one step; the answer depends
+// only on the event object and the policy, so it is computed once.
+const triggers = new WeakMap<
+  object,
+  { policy: Policy; trigger: RecoveryTrigger | undefined }
+>();
+
 /**
  * The trigger `event` would be under `policy`: `undefined` for anything but
  * a PROGRAM_STATUS or GTW_EVENT this build knows.
  */
 export function triggerOf(
+  policy: Policy,
+  event: { readonly type: string },
+): RecoveryTrigger | undefined {
+  if (event.type !== "PROGRAM_STATUS" && event.type !== "GTW_EVENT") {
+    return undefined;
+  }
+  const cached = triggers.get(event);
+  if (cached !== undefined && cached.policy === policy) return cached.trigger;
+  const trigger = computeTrigger(policy, event);
+  triggers.set(event, { policy, trigger });
+  return trigger;
+}
+
+function computeTrigger(
   policy: Policy,
   event: { readonly type: string },
 ): RecoveryTrigger | undefined {

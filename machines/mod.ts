@@ -63,7 +63,6 @@ export {
   type ProgramStatusInput,
   type ProgramStatusMachine,
   programStatusMachine,
-  programStatusMachineDefinition,
   type ProgramStatusMachineEvent,
 } from "./program_status_machine.ts";
 export { type GatewayTag, STATUS_STATE_PATHS } from "./_gateway_region.ts";
@@ -76,9 +75,9 @@ export {
   type SessionDelay,
   type SessionEmitted,
   type SessionEvent,
+  type SessionInternalEvent,
   type SessionMachine,
   sessionMachine,
-  sessionMachineDefinition,
   type SessionSnapshot,
   type SessionTag,
 } from "./session_machine.ts";
@@ -94,6 +93,7 @@ export {
   type CredentialsProviderLogic,
   type CredentialsProviderOutput,
   defaultSessionActors,
+  type FailureHints,
   type GetGlobalStateOutput,
   type InitConnectInput,
   type InitConnectOutput,
@@ -101,6 +101,7 @@ export {
   type LinkInput,
   type ReloginInput,
   type RequestCodeInput,
+  type SessionActorLogics,
   type SubmitCodeInput,
 } from "./session_actors.ts";
 export {
@@ -120,6 +121,9 @@ export * from "./to_mermaid.ts";
 export * from "./to_dot.ts";
 export type {
   Actor,
+  CallbackActorLogic,
+  ExplicitMachine,
   PromiseActorLogic,
   SnapshotFrom,
+  StateValue,
 } from "./_xstate_types.ts";

@@ -21,6 +21,11 @@
  */
 import { setup } from "../deps.ts";
 import {
+  type ExplicitMachine,
+  explicitMachine,
+  type StateValue,
+} from "./_xstate_types.ts";
+import {
   gatewayActions,
   gatewayGuards,
   type GatewayLens,
@@ -63,10 +68,7 @@ const gateway: GatewayLens<ProgramStatusContext> = {
   policy: (context) => context.policy,
 };
 
-// Exported (hidden from the docs) only so the public constant below can
-// carry an explicit type: XState's inferred machine type is too long to spell.
-/** @ignore */
-export const programStatusMachineDefinition = setup({
+const programStatusMachineDefinition = setup({
   types: {
     context: {} as ProgramStatusContext,
     events: {} as ProgramStatusMachineEvent,
@@ -89,13 +91,26 @@ export const programStatusMachineDefinition = setup({
   ...gatewayRegionConfig,
 });
 
-/** The type of {@link programStatusMachine}. */
-export type ProgramStatusMachine = typeof programStatusMachineDefinition;
+/**
+ * The type of {@link programStatusMachine}, spelt out (the package has no
+ * inferred types in its public API): its context, events, tags, input and
+ * emitted events exactly; actions, guards and state values in general form.
+ */
+export type ProgramStatusMachine = ExplicitMachine<
+  ProgramStatusContext,
+  ProgramStatusMachineEvent,
+  GatewayTag,
+  ProgramStatusInput | void,
+  FatalEmitted,
+  string,
+  { status: StateValue; fault: StateValue }
+>;
 
 /**
  * OpenD's program status as a statechart: 13 states in five groups, tags
  * `ready`, `needsCode`, `needsPerson`, `fatal`, driven by PROGRAM_STATUS,
  * GTW_EVENT and the other notification events.
  */
-export const programStatusMachine: ProgramStatusMachine =
-  programStatusMachineDefinition;
+export const programStatusMachine: ProgramStatusMachine = explicitMachine(
+  programStatusMachineDefinition,
+);

@@ -6,10 +6,32 @@
  * @module
  */
 import { fromCallback, fromPromise } from "../deps.ts";
-import type { PromiseActorLogic } from "./_xstate_types.ts";
+import type { CallbackActorLogic, PromiseActorLogic } from "./_xstate_types.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import type { CodeKind } from "./policy.ts";
 import { type Credentials, type Secret, toSecret } from "./secret.ts";
+
+/**
+ * What an actor's error (or a `LINK_DOWN`) may say beyond its message, so the
+ * supervisor can act on it. Errors without these fields are ordinary
+ * failures.
+ */
+export interface FailureHints {
+  /**
+   * No retry can fix this (a wrong RSA key, a port that does not speak
+   * OpenD's protocol, an unknown host): a short, stable description. The
+   * same description `maxPermanentFailures` times in a row stops
+   * reconnecting.
+   */
+  readonly permanent?: string;
+  /**
+   * OpenD answered "too frequent": wait this long (plus the margin), then
+   * retry once. `0` when OpenD gave no time.
+   */
+  readonly retryAfterMs?: number;
+  /** OpenD refused the password of a relogin. */
+  readonly wrongPassword?: boolean;
+}
 
 /** What the `link` actor is given when a connection attempt starts. */
 export interface LinkInput {
@@ -20,14 +42,23 @@ export interface LinkInput {
 /**
  * Events the `link` actor sends back to the supervisor:
  * - `LINK_UP` once the TCP connection is open;
- * - `LINK_DOWN` when it closes or fails (with a reason for people);
- * - `BYTES_RECEIVED` when bytes arrive (keeps the link alive; once a second
- *   is plenty, so a busy quote stream may coalesce them);
+ * - `LINK_DOWN` when it closes or fails (with a reason for people, and
+ *   `permanent` when no retry can fix it, see {@link FailureHints});
+ * - `PACKET_RECEIVED` when one or more whole packets arrived (keeps the link
+ *   alive; one per received chunk is plenty, so a busy stream coalesces);
+ * - `BYTES_RECEIVED`: accepted and ignored. Bytes are no sign of life: a
+ *   header that lies about its body length swallows every later packet.
  * - `NOTIFICATION` for every decoded Notify (1003) push.
  */
 export type LinkEvent =
   | { readonly type: "LINK_UP" }
-  | { readonly type: "LINK_DOWN"; readonly reason: string }
+  | {
+    readonly type: "LINK_DOWN";
+    readonly reason: string;
+    /** Set when no retry can fix it; see {@link FailureHints.permanent}. */
+    readonly permanent?: string;
+  }
+  | { readonly type: "PACKET_RECEIVED"; readonly packets?: number }
   | { readonly type: "BYTES_RECEIVED"; readonly byteLength?: number }
   | {
     readonly type: "NOTIFICATION";
@@ -126,6 +157,10 @@ export interface CredentialsProviderInput {
   readonly reason: string;
   /** The GtwEventType that made it necessary, if any. */
   readonly eventType?: number;
+  /** 1 the first time in a recovery episode, 2 after a refused password, ... */
+  readonly attempt?: number;
+  /** Why the last credentials did not work (for example a password error). */
+  readonly lastFailure?: string;
 }
 
 /**
@@ -160,7 +195,9 @@ function notProvided(name: string): Error {
   );
 }
 
-function rejectsNotProvided<TOutput, TInput>(name: string) {
+function rejectsNotProvided<TOutput, TInput>(
+  name: string,
+): PromiseActorLogic<TOutput, TInput> {
   return fromPromise<TOutput, TInput>(() => Promise.reject(notProvided(name)));
 }
 
@@ -209,11 +246,47 @@ export function codeFrom(
 }
 
 /**
+ * The logic of each actor the session supervisor invokes, by name. (A type
+ * alias, not an interface: XState's `setup` wants an index-signature shape.)
+ */
+export type SessionActorLogics = {
+  /** The connection: see {@link LinkEvent}. */
+  link: CallbackActorLogic<LinkEvent, LinkInput>;
+  /** InitConnect on a fresh link. */
+  initConnect: PromiseActorLogic<InitConnectOutput, InitConnectInput>;
+  /** GetGlobalState after InitConnect. */
+  getGlobalState: PromiseActorLogic<GetGlobalStateOutput, ConnectionInput>;
+  /** One KeepAlive round trip. */
+  keepAlive: PromiseActorLogic<unknown, ConnectionInput>;
+  /** Closes the link gracefully. */
+  closeLink: PromiseActorLogic<void, ConnectionInput>;
+  /** Asks OpenD to send a verification code. */
+  requestVerificationCode: PromiseActorLogic<unknown, RequestCodeInput>;
+  /** Submits a verification code to OpenD. */
+  submitVerificationCode: PromiseActorLogic<unknown, SubmitCodeInput>;
+  /**
+   * Asks a person (or a program) for a code. Its output is typed loosely on
+   * purpose: a provider may answer a string or a Secret<string> (see
+   * CodeProviderOutput), and XState's logic types are invariant in their
+   * output, so a narrower type would refuse one.
+   */
+  // deno-lint-ignore no-explicit-any
+  codeProvider: PromiseActorLogic<any, CodeProviderInput>;
+  /** Asks for the login password before a relogin. */
+  credentialsProvider: PromiseActorLogic<
+    CredentialsProviderOutput,
+    CredentialsProviderInput
+  >;
+  /** Sends `relogin` through OpenD's operations port. */
+  relogin: PromiseActorLogic<unknown, ReloginInput>;
+};
+
+/**
  * The placeholders. Each I/O actor fails with a message saying how to provide
  * it; `codeProvider` waits (a person may answer with `SUBMIT_CODE`),
  * `credentialsProvider` answers "none", `closeLink` has nothing to flush.
  */
-export const defaultSessionActors = {
+export const defaultSessionActors: SessionActorLogics = {
   link: fromCallback<LinkEvent, LinkInput>(() => {
     throw notProvided("link");
   }),
@@ -231,9 +304,6 @@ export const defaultSessionActors = {
   submitVerificationCode: rejectsNotProvided<unknown, SubmitCodeInput>(
     "submitVerificationCode",
   ),
-  // Its output is typed loosely on purpose: a provider may answer a string
-  // or a Secret<string> (see CodeProviderOutput), and XState's logic types
-  // are invariant in their output, so a narrower type would refuse one.
   // deno-lint-ignore no-explicit-any
   codeProvider: fromPromise<any, CodeProviderInput>(() =>
     new Promise<never>(() => {})

@@ -8,7 +8,8 @@
  * - `gateway`: OpenD's program status (the same region as
  *   `programStatusMachine`).
  * - `recovery`: the login logic (verification codes, relogin, parking), with
- *   a phone-code rate gate beside it.
+ *   a code gate beside it that keeps OpenD's limits (plus a margin) whatever
+ *   the burst.
  *
  * Every side effect is a named actor and every wait a named delay, so the
  * client, a simulator or a test supplies them with `.provide()` and drives
@@ -21,11 +22,15 @@ import {
   emit,
   enqueueActions,
   not,
-  or,
   setup,
   stateIn,
 } from "../deps.ts";
-import type { SnapshotFrom } from "./_xstate_types.ts";
+import {
+  type ExplicitMachine,
+  explicitMachine,
+  type SnapshotFrom,
+  type StateValue,
+} from "./_xstate_types.ts";
 import { ProgramStatusType } from "../codec/definitions.ts";
 import type { SystemNotification } from "../codec/system_notification.ts";
 import {
@@ -47,13 +52,18 @@ import {
   notificationToEvent,
   type ResetEvent,
 } from "./gateway_events.ts";
-import { emptyGatewayRecord, type GatewayRecord } from "./gateway_record.ts";
+import {
+  emptyGatewayRecord,
+  type GatewayRecord,
+  recordConnStatus,
+} from "./gateway_record.ts";
 import type { Reaction } from "./policy.ts";
 import { redactSecrets, Secret, toSecret } from "./secret.ts";
 import {
   type CodeRequestReason,
   type CredentialsProviderOutput,
   defaultSessionActors,
+  type FailureHints,
   type GetGlobalStateOutput,
   type InitConnectOutput,
   type LinkEvent,
@@ -70,6 +80,12 @@ export type { RecoveryContext, RecoveryTrigger };
 
 /** What the link region knows. */
 export interface LinkContext {
+  /** KeepAlives in a row that went unanswered on this connection. */
+  readonly keepAliveMisses: number;
+  /** Identical permanent failures in a row (see `maxPermanentFailures`). */
+  readonly permanentFailures: number;
+  /** The permanent cause those failures share, `null` after any other. */
+  readonly permanentCause: string | null;
   /** Reconnect attempts since the last stable online period (or START). */
   readonly attempt: number;
   /** The delay chosen for the pending reconnect. */
@@ -86,7 +102,7 @@ export interface LinkContext {
   readonly lastReason: string | null;
   /** Why reconnecting stopped (attempts exhausted), if it did. */
   readonly stoppedReason: string | null;
-  /** `ready` was emitted for the current online period. */
+  /** `ready` was emitted for the current connection. */
   readonly readyAnnounced: boolean;
 }
 
@@ -113,8 +129,21 @@ export type SessionControlEvent =
   }
   | ResetEvent;
 
+/**
+ * Raised by the supervisor itself (never send it): a code round started,
+ * which closes the code gate for that kind's interval.
+ */
+export type SessionInternalEvent = {
+  readonly type: "CODE_ROUND";
+  readonly kind: "phone" | "picture";
+};
+
 /** Every event the supervisor accepts (besides its actors' done events). */
-export type SessionEvent = SessionControlEvent | LinkEvent | GatewayInputEvent;
+export type SessionEvent =
+  | SessionControlEvent
+  | LinkEvent
+  | GatewayInputEvent
+  | SessionInternalEvent;
 
 /** Typed events the supervisor emits; subscribe with `actor.on(type, fn)`. */
 export type SessionEmitted =
@@ -165,6 +194,8 @@ export type SessionDelay =
   | "stableOnlinePeriod"
   | "reconnectDelay"
   | "phoneCodeInterval"
+  | "pictureCodeInterval"
+  | "rateLimitWait"
   | "providerTimeout"
   | "loginConfirmTimeout"
   | "reloginDelay";
@@ -173,6 +204,9 @@ type AnyEvent = { readonly type: string };
 
 function emptyLink(): LinkContext {
   return {
+    keepAliveMisses: 0,
+    permanentFailures: 0,
+    permanentCause: null,
     attempt: 0,
     nextDelayMs: 0,
     connId: null,
@@ -185,7 +219,17 @@ function emptyLink(): LinkContext {
   };
 }
 
+/**
+ * The recovery context with nothing to recover, shared: a Ready report while
+ * it is in place changes nothing, so it costs no transition at all.
+ */
+const EMPTY_RECOVERY: RecoveryContext = Object.freeze(emptyRecoveryValue());
+
 function emptyRecovery(): RecoveryContext {
+  return EMPTY_RECOVERY;
+}
+
+function emptyRecoveryValue(): RecoveryContext {
   return {
     trigger: null,
     codeAttempts: 0,
@@ -195,7 +239,26 @@ function emptyRecovery(): RecoveryContext {
     reloginDelayMs: 0,
     lastFailure: null,
     gaveUpReason: null,
+    retryAfterMs: 0,
+    rateRetried: false,
+    passwordRefused: false,
+    credentialsAsked: 0,
   };
+}
+
+/** The hints an actor's error or a LINK_DOWN carries (see FailureHints). */
+function hintsOf(event: AnyEvent): FailureHints {
+  const { error } = event as { error?: unknown };
+  return (error !== null && typeof error === "object"
+    ? error
+    : event) as FailureHints;
+}
+
+function permanentOf(event: AnyEvent): string | undefined {
+  const permanent = hintsOf(event).permanent;
+  return typeof permanent === "string" && permanent !== ""
+    ? redactSecrets(permanent)
+    : undefined;
 }
 
 /** The output of an actor's done event (XState types it only per invoke). */
@@ -267,7 +330,9 @@ function describeCause(
     ? context.options[afterOption]
     : undefined;
   const after = ms === undefined ? "" : ` after ${ms} ms`;
-  const detail = detailOf(event);
+  // News from OpenD explains itself: its name and OpenD's words.
+  const detail = detailOf(event) ??
+    triggerOf(context.options.policy, event)?.reason;
   return `${cause}${after}${detail ? `: ${detail}` : ""}`;
 }
 
@@ -364,6 +429,35 @@ const dispatchTrigger = [
   },
 ];
 
+/** A LoginFailed while a relogin is under way: the password was refused. */
+const passwordRefusedOnLoginFailed = {
+  GTW_EVENT: [{
+    guard: "reportsLoginFailed" as const,
+    target: "failed",
+    actions: [
+      noteFailure("login failed after relogin"),
+      "notePasswordRefused" as const,
+    ],
+  }],
+  PROGRAM_STATUS: [{
+    guard: "reportsLoginFailed" as const,
+    target: "failed",
+    actions: [
+      noteFailure("login failed after relogin"),
+      "notePasswordRefused" as const,
+    ],
+  }],
+};
+
+/** What a KeepAlive without an answer leads to. */
+const keepAliveMissed = (afterOption?: TimeoutOption) => [
+  {
+    guard: "keepAliveMissesExhausted" as const,
+    ...lossTo("#session.link.lost", "KeepAlive went unanswered", afterOption),
+  },
+  { target: "waiting", actions: "countKeepAliveMiss" as const },
+];
+
 /** A flow ignores news it already acts on (OpenD often says it twice). */
 const ignoreRepeats = {
   GTW_EVENT: { guard: "isRepeat" as const },
@@ -402,16 +496,25 @@ const sessionDelays: Record<
   silenceTimeout: ({ context }) => silenceMs(context),
   stableOnlinePeriod: ({ context }) => context.options.stableOnlineMs,
   reconnectDelay: ({ context }) => context.link.nextDelayMs,
-  phoneCodeInterval: ({ context }) => context.options.phoneCodeIntervalMs,
+  // OpenD's limits plus a margin: the client's clock and the network's
+  // jitter must not make a request arrive a moment early.
+  phoneCodeInterval: ({ context }) =>
+    context.options.phoneCodeIntervalMs + context.options.rateLimitMarginMs,
+  pictureCodeInterval: ({ context }) =>
+    context.options.pictureCodeIntervalMs + context.options.rateLimitMarginMs,
+  // OpenD said "too frequent": as long as it said (a minute when it did not
+  // say), plus the margin.
+  rateLimitWait: ({ context }) =>
+    (context.recovery.retryAfterMs > 0
+      ? context.recovery.retryAfterMs
+      : context.options.phoneCodeIntervalMs) +
+    context.options.rateLimitMarginMs,
   providerTimeout: ({ context }) => context.options.providerTimeoutMs,
   loginConfirmTimeout: ({ context }) => context.options.loginConfirmTimeoutMs,
   reloginDelay: ({ context }) => context.recovery.reloginDelayMs,
 };
 
-// Exported (hidden from the docs) only so the public constant below can
-// carry an explicit type: XState's inferred machine type is too long to spell.
-/** @ignore */
-export const sessionMachineDefinition = setup({
+const sessionMachineDefinition = setup({
   types: {
     context: {} as SessionContext,
     events: {} as SessionEvent,
@@ -427,7 +530,9 @@ export const sessionMachineDefinition = setup({
     notFatal: ({ context }) => context.gateway.fatal === null,
     isFatalTrigger: ({ context, event }) =>
       isFatalTrigger(context.options.policy, event),
+    // Only when there is something to clear: OpenD reports Ready often.
     reportsReady: ({ context, event }) =>
+      context.recovery !== EMPTY_RECOVERY &&
       triggerOf(context.options.policy, event)?.status ===
         ProgramStatusType.Ready,
     announcesReady: ({ context, event }) =>
@@ -440,6 +545,11 @@ export const sessionMachineDefinition = setup({
       return max !== undefined && context.link.attempt >= max;
     },
     linkIsClosing: stateIn("#session.link.session.closing"),
+    keepAliveMissesExhausted: ({ context }) =>
+      context.link.keepAliveMisses + 1 >= context.options.maxKeepAliveMisses,
+    permanentFailuresExhausted: ({ context }) =>
+      context.link.permanentCause !== null &&
+      context.link.permanentFailures >= context.options.maxPermanentFailures,
     triggers: ({ context, event }, params: unknown) => {
       const { reactions } = params as { reactions: readonly Reaction[] };
       const trigger = triggerOf(context.options.policy, event);
@@ -467,10 +577,20 @@ export const sessionMachineDefinition = setup({
     shouldRequestCode: ({ context }) =>
       context.recovery.trigger?.codeKind === "phone" ||
       context.recovery.codeAttempts > 0,
-    phoneCodeGateOpen: stateIn("#session.recovery.phoneCodeGate.open"),
-    isPhoneCode: ({ context }) =>
-      context.recovery.trigger?.codeKind === "phone",
-    isRequesting: stateIn("#session.recovery.flow.verifying.requesting"),
+    codeGateOpen: stateIn("#session.recovery.codeGate.open"),
+    isPhoneRound: ({ event }) =>
+      (event as Partial<SessionInternalEvent>).kind === "phone",
+    tooFrequentFirstTime: ({ context, event }) =>
+      typeof hintsOf(event).retryAfterMs === "number" &&
+      !context.recovery.rateRetried,
+    wrongPassword: ({ event }) => hintsOf(event).wrongPassword === true,
+    // LoginFailed while a relogin for another reason is under way: the
+    // password did not work.
+    reportsLoginFailed: ({ context, event }) =>
+      context.recovery.trigger?.status !== ProgramStatusType.LoginFailed &&
+      !isFatalTrigger(context.options.policy, event) &&
+      triggerOf(context.options.policy, event)?.status ===
+        ProgramStatusType.LoginFailed,
     codeRequestsExhausted: ({ context }) =>
       context.recovery.codeRequests >= context.options.maxCodeRequests,
     codeAttemptsExhausted: ({ context }) =>
@@ -481,7 +601,8 @@ export const sessionMachineDefinition = setup({
       boxedCode((event as { code?: unknown }).code) !== undefined,
     hasReloginDelay: ({ context }) => context.recovery.reloginDelayMs > 0,
     asksCredentials: ({ context }) =>
-      context.recovery.trigger?.askCredentials === true,
+      context.recovery.trigger?.askCredentials === true ||
+      context.recovery.passwordRefused,
     hasCredentials: ({ event }) =>
       toSecret(outputOf<CredentialsProviderOutput>(event)) !== undefined,
     reloginsExhausted: ({ context }) =>
@@ -510,6 +631,13 @@ export const sessionMachineDefinition = setup({
       return {
         link: {
           ...context.link,
+          keepAliveMisses: 0,
+          // A new connection: `ready` is announced again once OpenD is Ready.
+          readyAnnounced: false,
+          // OpenD answered InitConnect: whatever failed before was not
+          // permanent after all.
+          permanentFailures: 0,
+          permanentCause: null,
           connId: idString(output.connId),
           loginUserId: idString(output.loginUserId),
           serverVer: typeof output.serverVer === "number"
@@ -521,8 +649,22 @@ export const sessionMachineDefinition = setup({
         },
       };
     }),
-    seedGateway: enqueueActions(({ event, enqueue }) => {
+    seedGateway: enqueueActions(({ context, event, enqueue }) => {
       const output = outputOf<GetGlobalStateOutput>(event) ?? {};
+      // The login flags go straight into the record: raising CONN_STATUS
+      // would cost a whole step per (re)connect for nothing to decide.
+      if (
+        typeof output.qotLogined === "boolean" &&
+        typeof output.trdLogined === "boolean"
+      ) {
+        enqueue.assign({
+          gateway: recordConnStatus(context.gateway, {
+            type: "CONN_STATUS",
+            qotLogined: output.qotLogined,
+            trdLogined: output.trdLogined,
+          }),
+        });
+      }
       const status = output.programStatus;
       if (status && typeof status.type === "number") {
         enqueue.raise(
@@ -535,28 +677,47 @@ export const sessionMachineDefinition = setup({
             },
         );
       }
-      if (
-        typeof output.qotLogined === "boolean" &&
-        typeof output.trdLogined === "boolean"
-      ) {
-        enqueue.raise({
-          type: "CONN_STATUS",
-          qotLogined: output.qotLogined,
-          trdLogined: output.trdLogined,
-        });
-      }
     }),
-    noteLoss: assign(({ context, event }, params: CauseParams) => ({
+    noteLoss: assign(({ context, event }, params: CauseParams) => {
+      const permanent = permanentOf(event);
+      const { link } = context;
+      return {
+        link: {
+          ...link,
+          lastReason: describeCause(
+            context,
+            event,
+            params.cause ?? "the link was lost",
+            params.afterOption,
+          ),
+          permanentCause: permanent ?? null,
+          permanentFailures: permanent === undefined
+            ? 0
+            : permanent === link.permanentCause
+            ? link.permanentFailures + 1
+            : 1,
+        },
+      };
+    }),
+    notePermanentStop: assign(({ context }) => ({
       link: {
         ...context.link,
-        lastReason: describeCause(
-          context,
-          event,
-          params.cause ?? "the link was lost",
-          params.afterOption,
-        ),
+        stoppedReason: `${context.link.permanentCause}: ` +
+          `${context.link.permanentFailures} failures in a row that no ` +
+          `retry can fix (last: ${context.link.lastReason ?? "unknown"})`,
       },
     })),
+    countKeepAliveMiss: assign(({ context }) => ({
+      link: {
+        ...context.link,
+        keepAliveMisses: context.link.keepAliveMisses + 1,
+      },
+    })),
+    clearKeepAliveMisses: assign(({ context }) =>
+      context.link.keepAliveMisses === 0
+        ? {}
+        : { link: { ...context.link, keepAliveMisses: 0 } }
+    ),
     emitLost: emit(({ context }) => ({
       type: "lost" as const,
       reason: context.link.lastReason ?? "link lost",
@@ -597,12 +758,12 @@ export const sessionMachineDefinition = setup({
     resetAttempts: assign(({ context }) => ({
       link: { ...context.link, attempt: 0 },
     })),
-    announceReady: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ link: { ...context.link, readyAnnounced: true } });
-      enqueue.emit({ type: "ready", connId: context.link.connId });
-    }),
-    forgetReady: assign(({ context }) => ({
-      link: { ...context.link, readyAnnounced: false },
+    noteReadyAnnounced: assign(({ context }) => ({
+      link: { ...context.link, readyAnnounced: true },
+    })),
+    emitReady: emit(({ context }) => ({
+      type: "ready" as const,
+      connId: context.link.connId,
     })),
 
     // recovery region
@@ -626,10 +787,48 @@ export const sessionMachineDefinition = setup({
           codeReason: "needed" as const,
           reloginDelayMs,
           gaveUpReason: null,
+          rateRetried: false,
         },
       };
     }),
     clearRecovery: assign({ recovery: () => emptyRecovery() }),
+    startCodeRound: enqueueActions(({ context, enqueue }) => {
+      if (context.recovery.rateRetried) {
+        enqueue.assign({
+          recovery: { ...context.recovery, rateRetried: false },
+        });
+      }
+      enqueue.raise({
+        type: "CODE_ROUND",
+        kind: context.recovery.trigger?.codeKind ?? "phone",
+      });
+    }),
+    noteTooFrequent: assign(({ context, event }) => {
+      const after = Number(hintsOf(event).retryAfterMs);
+      return {
+        recovery: {
+          ...context.recovery,
+          rateRetried: true,
+          retryAfterMs: Number.isFinite(after) && after > 0 ? after : 0,
+          lastFailure: describeCause(context, event, "OpenD said too frequent"),
+        },
+      };
+    }),
+    notePasswordRefused: assign(({ context }) => ({
+      recovery: {
+        ...context.recovery,
+        passwordRefused: true,
+        // A refused password is not a relogin that failed on its own: the
+        // credentials provider decides whether to go on.
+        reloginAttempts: Math.max(0, context.recovery.reloginAttempts - 1),
+      },
+    })),
+    countCredentialsAsk: assign(({ context }) => ({
+      recovery: {
+        ...context.recovery,
+        credentialsAsked: context.recovery.credentialsAsked + 1,
+      },
+    })),
     countCodeRequest: assign(({ context }) => ({
       recovery: {
         ...context.recovery,
@@ -667,6 +866,8 @@ export const sessionMachineDefinition = setup({
       return {
         recovery: {
           ...context.recovery,
+          // Each attempt may wait out one "too frequent".
+          rateRetried: false,
           reloginDelayMs: fullJitterBackoff(
             context.recovery.reloginAttempts + 1,
             reloginBaseMs,
@@ -816,11 +1017,10 @@ export const sessionMachineDefinition = setup({
             online: {
               type: "parallel",
               tags: ["online"],
-              exit: "forgetReady",
               on: {
                 PROGRAM_STATUS: {
                   guard: "announcesReady",
-                  actions: "announceReady",
+                  actions: ["noteReadyAnnounced", "emitReady"],
                 },
               },
               states: {
@@ -831,17 +1031,23 @@ export const sessionMachineDefinition = setup({
                       after: { keepAliveInterval: "sending" },
                     },
                     sending: {
-                      // A failed KeepAlive is not a dead link: silence is.
+                      // The actor resolves on any answer (an answer is a
+                      // sign of life); it fails when none came.
                       invoke: {
                         id: "keepAlive",
                         src: "keepAlive",
                         input: ({ context }) => ({
                           connId: context.link.connId,
                         }),
-                        onDone: "waiting",
-                        onError: "waiting",
+                        onDone: {
+                          target: "waiting",
+                          actions: "clearKeepAliveMisses",
+                        },
+                        onError: keepAliveMissed(),
                       },
-                      after: { requestTimeout: "waiting" },
+                      after: {
+                        requestTimeout: keepAliveMissed("requestTimeoutMs"),
+                      },
                     },
                   },
                 },
@@ -849,8 +1055,13 @@ export const sessionMachineDefinition = setup({
                   initial: "listening",
                   states: {
                     listening: {
+                      description: "whole packets are signs of life",
                       on: {
-                        BYTES_RECEIVED: { target: "listening", reenter: true },
+                        PACKET_RECEIVED: { target: "listening", reenter: true },
+                        "xstate.done.actor.keepAlive": {
+                          target: "listening",
+                          reenter: true,
+                        },
                       },
                       after: {
                         silenceTimeout: lossTo(
@@ -895,6 +1106,11 @@ export const sessionMachineDefinition = setup({
         lost: {
           entry: "emitLost",
           always: [
+            {
+              guard: "permanentFailuresExhausted",
+              target: "stopped",
+              actions: ["notePermanentStop", "emitStopped"],
+            },
             {
               guard: "reconnectAttemptsExhausted",
               target: "stopped",
@@ -952,26 +1168,29 @@ export const sessionMachineDefinition = setup({
             },
             verifying: {
               description: "get a verification code to OpenD",
-              initial: "choosing",
+              initial: "waitingForGate",
               on: ignoreRepeats,
               states: {
+                waitingForGate: {
+                  description:
+                    "one code round per interval, per kind: OpenD's limits plus a margin",
+                  always: {
+                    guard: "codeGateOpen",
+                    target: "choosing",
+                    actions: "startCodeRound",
+                  },
+                },
                 choosing: {
                   always: [
-                    { guard: "shouldRequestCode", target: "waitingToRequest" },
-                    { target: "askingProvider" },
-                  ],
-                },
-                waitingToRequest: {
-                  description: "phone codes: at most one request a minute",
-                  always: [
                     {
-                      guard: "codeRequestsExhausted",
+                      guard: and([
+                        "shouldRequestCode",
+                        "codeRequestsExhausted",
+                      ]),
                       ...giveUp("the code request budget is used up"),
                     },
-                    {
-                      guard: or(["isPictureCode", "phoneCodeGateOpen"]),
-                      target: "requesting",
-                    },
+                    { guard: "shouldRequestCode", target: "requesting" },
+                    { target: "askingProvider" },
                   ],
                 },
                 requesting: {
@@ -983,18 +1202,26 @@ export const sessionMachineDefinition = setup({
                       kind: context.recovery.trigger?.codeKind ?? "phone",
                     }),
                     onDone: "askingProvider",
-                    onError: failTo(
-                      "waitingToRequest",
-                      "requesting a code failed",
-                    ),
+                    onError: [
+                      {
+                        guard: "tooFrequentFirstTime",
+                        target: "coolingBeforeRequest",
+                        actions: "noteTooFrequent",
+                      },
+                      failTo("waitingForGate", "requesting a code failed"),
+                    ],
                   },
                   after: {
                     requestTimeout: failTo(
-                      "waitingToRequest",
+                      "waitingForGate",
                       "requesting a code timed out",
                       "requestTimeoutMs",
                     ),
                   },
+                },
+                coolingBeforeRequest: {
+                  description: "OpenD said too frequent: wait, then once more",
+                  after: { rateLimitWait: "requesting" },
                 },
                 askingProvider: {
                   entry: "announceNeedsCode",
@@ -1034,7 +1261,7 @@ export const sessionMachineDefinition = setup({
                       },
                       {
                         // The code sent may have expired: ask for a new one.
-                        target: "choosing",
+                        target: "waitingForGate",
                         actions: {
                           type: "countCodeFailure",
                           params: { reason: "timeout" },
@@ -1056,7 +1283,15 @@ export const sessionMachineDefinition = setup({
                       ) ?? new Secret(""),
                     }),
                     onDone: "awaitingLogin",
-                    onError: failTo("refused", "the code was refused"),
+                    onError: [
+                      {
+                        // The code is not kept: the provider is asked again.
+                        guard: "tooFrequentFirstTime",
+                        target: "coolingBeforeAsking",
+                        actions: "noteTooFrequent",
+                      },
+                      failTo("refused", "the code was refused"),
+                    ],
                   },
                   after: {
                     requestTimeout: failTo(
@@ -1065,6 +1300,10 @@ export const sessionMachineDefinition = setup({
                       "requestTimeoutMs",
                     ),
                   },
+                },
+                coolingBeforeAsking: {
+                  description: "OpenD said too frequent: wait, then once more",
+                  after: { rateLimitWait: "askingProvider" },
                 },
                 awaitingLogin: {
                   description: "code accepted; waiting for Ready",
@@ -1093,7 +1332,7 @@ export const sessionMachineDefinition = setup({
                     {
                       // A new picture replaces the one answered wrongly.
                       guard: "isPictureCode",
-                      target: "choosing",
+                      target: "waitingForGate",
                       actions: {
                         type: "countCodeFailure",
                         params: { reason: "wrongCode" },
@@ -1124,15 +1363,24 @@ export const sessionMachineDefinition = setup({
                   always: afterReloginWait,
                 },
                 fetchingCredentials: {
+                  entry: "countCredentialsAsk",
                   invoke: {
                     id: "credentialsProvider",
                     src: "credentialsProvider",
-                    input: ({ context }) => ({
-                      reason: context.recovery.trigger?.reason ?? "relogin",
-                      ...(context.recovery.trigger?.eventType === undefined
-                        ? {}
-                        : { eventType: context.recovery.trigger.eventType }),
-                    }),
+                    input: ({ context }) => {
+                      const { trigger, passwordRefused, lastFailure } =
+                        context.recovery;
+                      return {
+                        reason: trigger?.reason ?? "relogin",
+                        ...(trigger?.eventType === undefined
+                          ? {}
+                          : { eventType: trigger.eventType }),
+                        attempt: context.recovery.credentialsAsked,
+                        ...(passwordRefused && lastFailure !== null
+                          ? { lastFailure }
+                          : {}),
+                      };
+                    },
                     onDone: [
                       { guard: "hasCredentials", target: "sending" },
                       giveUp("no credentials to relogin with"),
@@ -1165,8 +1413,24 @@ export const sessionMachineDefinition = setup({
                       return credentials ? { ...base, credentials } : base;
                     },
                     onDone: "awaitingLogin",
-                    onError: failTo("failed", "relogin failed"),
+                    onError: [
+                      {
+                        guard: "tooFrequentFirstTime",
+                        target: "coolingDown",
+                        actions: "noteTooFrequent",
+                      },
+                      {
+                        guard: "wrongPassword",
+                        target: "failed",
+                        actions: [
+                          noteFailure("OpenD refused the password"),
+                          "notePasswordRefused",
+                        ],
+                      },
+                      failTo("failed", "relogin failed"),
+                    ],
                   },
+                  on: passwordRefusedOnLoginFailed,
                   after: {
                     requestTimeout: failTo(
                       "failed",
@@ -1175,17 +1439,27 @@ export const sessionMachineDefinition = setup({
                     ),
                   },
                 },
+                coolingDown: {
+                  description: "OpenD said too frequent: wait, then once more",
+                  after: { rateLimitWait: "due" },
+                },
                 awaitingLogin: {
                   description: "relogin sent; waiting for Ready",
                   on: {
-                    GTW_EVENT: {
-                      guard: "isRepeat",
-                      ...failTo("failed", "login failed again"),
-                    },
-                    PROGRAM_STATUS: {
-                      guard: "isRepeat",
-                      ...failTo("failed", "login failed again"),
-                    },
+                    GTW_EVENT: [
+                      {
+                        guard: "isRepeat",
+                        ...failTo("failed", "login failed again"),
+                      },
+                      ...passwordRefusedOnLoginFailed.GTW_EVENT,
+                    ],
+                    PROGRAM_STATUS: [
+                      {
+                        guard: "isRepeat",
+                        ...failTo("failed", "login failed again"),
+                      },
+                      ...passwordRefusedOnLoginFailed.PROGRAM_STATUS,
+                    ],
                   },
                   after: {
                     loginConfirmTimeout: failTo(
@@ -1228,17 +1502,23 @@ export const sessionMachineDefinition = setup({
             },
           },
         },
-        phoneCodeGate: {
+        codeGate: {
+          description: "closed for a while after each code round",
           initial: "open",
           states: {
             open: {
-              always: {
-                guard: and(["isRequesting", "isPhoneCode"]),
-                target: "closed",
+              on: {
+                CODE_ROUND: [
+                  { guard: "isPhoneRound", target: "closedAfterPhone" },
+                  { target: "closedAfterPicture" },
+                ],
               },
             },
-            closed: {
+            closedAfterPhone: {
               after: { phoneCodeInterval: "open" },
+            },
+            closedAfterPicture: {
+              after: { pictureCodeInterval: "open" },
             },
           },
         },
@@ -1247,8 +1527,24 @@ export const sessionMachineDefinition = setup({
   },
 });
 
-/** The type of {@link sessionMachine}. */
-export type SessionMachine = typeof sessionMachineDefinition;
+/**
+ * The type of {@link sessionMachine}, spelt out (the package has no inferred
+ * types in its public API): context, events, tags, input, emitted events and
+ * delays exactly; actors, actions, guards and state values in general form.
+ */
+export type SessionMachine = ExplicitMachine<
+  SessionContext,
+  SessionEvent,
+  SessionTag,
+  SessionInput | void,
+  SessionEmitted,
+  SessionDelay,
+  {
+    link: StateValue;
+    gateway: { status: StateValue; fault: StateValue };
+    recovery: { flow: StateValue; codeGate: StateValue };
+  }
+>;
 
 /**
  * The session supervisor. Start it with `START`; stop with `CLOSE`; `RESET`
@@ -1271,7 +1567,9 @@ export type SessionMachine = typeof sessionMachineDefinition;
  * session.send({ type: "START" });
  * ```
  */
-export const sessionMachine: SessionMachine = sessionMachineDefinition;
+export const sessionMachine: SessionMachine = explicitMachine(
+  sessionMachineDefinition,
+);
 
 /** A snapshot of {@link sessionMachine}. */
 export type SessionSnapshot = SnapshotFrom<SessionMachine>;

@@ -15,13 +15,25 @@ export interface SessionOptions {
    */
   readonly defaultKeepAliveIntervalS: number;
   /**
-   * The link is dead after this long without a received byte. The wait is
-   * never shorter than one keep-alive period (InitConnect's
+   * The link is dead after this long without a whole packet received (bytes
+   * prove nothing: a lying header swallows everything behind it). The wait
+   * is never shorter than one keep-alive period (InitConnect's
    * keepAliveInterval x 4/5) plus `requestTimeoutMs`: with OpenD's
    * keepAliveInterval at 50 s (a KeepAlive every 40 s), silence means a dead
    * link only after 52 s, not 33 s.
    */
   readonly silenceTimeoutMs: number;
+  /**
+   * The link is dead after this many KeepAlives in a row went unanswered
+   * (each within `requestTimeoutMs`), whatever else arrives.
+   */
+  readonly maxKeepAliveMisses: number;
+  /**
+   * Stop reconnecting after this many identical permanent link failures in
+   * a row (a wrong RSA key, a port that does not speak OpenD's protocol, an
+   * unknown host): no retry can fix them.
+   */
+  readonly maxPermanentFailures: number;
   /** How long InitConnect, GetGlobalState, KeepAlive, Verification may take. */
   readonly requestTimeoutMs: number;
   /** How long opening the TCP link may take. */
@@ -36,8 +48,22 @@ export interface SessionOptions {
   readonly maxReconnectAttempts: number | undefined;
   /** Online this long without trouble resets the reconnect attempt count. */
   readonly stableOnlineMs: number;
-  /** At most one phone code request per this long (OpenD's own limit). */
+  /**
+   * At most one phone code round (request, ask, submit) per this long plus
+   * `rateLimitMarginMs` (OpenD sends one SMS a minute).
+   */
   readonly phoneCodeIntervalMs: number;
+  /**
+   * At most one picture code round per this long plus `rateLimitMarginMs`
+   * (OpenD allows 10 picture requests and 10 code inputs a minute).
+   */
+  readonly pictureCodeIntervalMs: number;
+  /**
+   * Added to every documented OpenD limit the supervisor keeps, and to the
+   * wait OpenD asks for when it answers "too frequent": the client's clock
+   * and the network's jitter must not make a request arrive early.
+   */
+  readonly rateLimitMarginMs: number;
   /** How long the code or credentials provider may take to answer. */
   readonly providerTimeoutMs: number;
   /**
@@ -73,6 +99,8 @@ export const defaultSessionOptions: SessionOptions = Object.freeze({
   policy: defaultPolicy,
   defaultKeepAliveIntervalS: 10,
   silenceTimeoutMs: 33_000,
+  maxKeepAliveMisses: 2,
+  maxPermanentFailures: 3,
   requestTimeoutMs: 12_000,
   connectTimeoutMs: 12_000,
   closeTimeoutMs: 2_000,
@@ -81,6 +109,8 @@ export const defaultSessionOptions: SessionOptions = Object.freeze({
   maxReconnectAttempts: undefined,
   stableOnlineMs: 60_000,
   phoneCodeIntervalMs: 60_000,
+  pictureCodeIntervalMs: 6_000,
+  rateLimitMarginMs: 3_000,
   providerTimeoutMs: 600_000,
   loginConfirmTimeoutMs: 120_000,
   maxCodeAttempts: 3,
@@ -102,12 +132,20 @@ const DURATIONS = [
   "reconnectCapMs",
   "stableOnlineMs",
   "phoneCodeIntervalMs",
+  "pictureCodeIntervalMs",
+  "rateLimitMarginMs",
   "providerTimeoutMs",
   "loginConfirmTimeoutMs",
   "reloginBaseMs",
   "reloginCapMs",
 ] as const;
-const COUNTS = ["maxCodeAttempts", "maxCodeRequests", "maxRelogins"] as const;
+const COUNTS = [
+  "maxCodeAttempts",
+  "maxCodeRequests",
+  "maxRelogins",
+  "maxKeepAliveMisses",
+  "maxPermanentFailures",
+] as const;
 
 /**
  * `input` over the defaults, checked. A nonsensical knob (negative, NaN, a

@@ -75,3 +75,29 @@ actor.send({ type: "NOT_AN_EVENT" });
 encodePacket({ protoId: "1003", serialNo: 1, body });
 // @ts-expect-error: not a tag of the machine
 snapshot.hasTag("no-such-tag");
+
+// The operations surface: the handler over a client, for node:http.
+import { createServer } from "node:http";
+import { createOpenDClient } from "opend-machine/client";
+import {
+  type Alert,
+  type ConsoleState,
+  createServeHandler,
+  toNodeListener,
+  verifyWebhookSignature,
+} from "opend-machine/serve";
+const client = createOpenDClient({ port: 11111, autoStart: false });
+const handler = createServeHandler(client, {
+  token: "t",
+  webhooks: { urls: ["http://127.0.0.1:9/hook"], secret: "s" },
+});
+createServer(toNodeListener(handler));
+const state: ConsoleState = handler.state;
+const gateway: string = state.summary.gateway;
+const response: Promise<Response> = handler.fetch(new Request("http://x/readyz"));
+const signed: boolean = verifyWebhookSignature("s", "{}", null);
+const alertType: Alert["type"] = "needsCode";
+console.log(gateway, response, signed, alertType);
+// @ts-expect-error: not an alert type
+const notAlert: Alert["type"] = "ready-ish";
+console.log(notAlert);

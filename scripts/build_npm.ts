@@ -7,12 +7,14 @@
  * - `dist/cjs/`: CommonJS, one bundle (`bundle.cjs`) holding every entry's
  *   namespace and a two-line file per entry (`index.cjs`, `codec.cjs`, ...),
  *   so classes are the same objects whichever entry they are required from.
- * - `dist/types/`: the declarations, bundled into one file
- *   (`bundle.d.ts`, and its CommonJS twin `bundle.d.cts`), with a short file
- *   per entry naming what that entry exports.
+ * - `dist/types/`: the declarations, bundled into one file (`bundle.d.cts`,
+ *   read by ESM and CommonJS users alike, as XState's own are), with a short
+ *   file per entry and format naming what that entry exports.
  * - `dist/package.json` (`exports` with import/require/types conditions,
- *   `engines`, and the npm packages the code imports as `dependencies`, at the
- *   versions pinned in `deps.ts`) and a short `dist/README.md`.
+ *   `engines`, `"sideEffects": false`, and the npm packages the code imports
+ *   as `dependencies`, as caret ranges of the versions pinned in `deps.ts`,
+ *   so an app with a newer 5.x XState gets one copy of it), `dist/LICENSE`
+ *   and a short `dist/README.md` with the bundle sizes of this build.
  *
  * npm packages are never inlined: `npm:pkg@range` imports become `pkg` and
  * are installed by npm next to the bundle. The declarations are emitted by
@@ -37,6 +39,7 @@ import {
   npmSpecifierPlugin,
   parseNpmSpecifier,
 } from "./_esbuild_npm_plugin.ts";
+import { parseCommandLine } from "../cli/_args.ts";
 
 /** The package's name on npm. */
 export const NPM_NAME = "opend-machine";
@@ -425,6 +428,7 @@ function packageReadme(
   version: string,
   entries: Entry[],
   dependencies: Record<string, string>,
+  sizes: SizeRow[],
 ): string {
   const subpaths = entries.map((e) => `- \`${specifierOf(e)}\``).join("\n");
   const deps = Object.entries(dependencies).map(([n, v]) => `${n}@${v}`)
@@ -455,6 +459,10 @@ console.log(decodeNotification(body).kind); // "gtwEvent"
 Entry points:
 
 ${subpaths}
+
+Sizes of this build (measured by the build itself):
+
+${formatSizes(sizes)}
 
 The full documentation, the statecharts and the simulator are described in
 the project's README.
@@ -568,8 +576,37 @@ export async function buildNpm(
       );
     }
 
+    // Empty chunks (modules whose code all went elsewhere) are imported for
+    // their side effects, which are none: drop them and their imports.
+    for (const file of await filesUnder(join(outDir, "esm"))) {
+      if ((await Deno.stat(file)).size !== 0) continue;
+      await Deno.remove(file);
+      const name = file.slice(file.lastIndexOf(sep) + 1);
+      for (const js of await filesUnder(join(outDir, "esm"))) {
+        const text = await Deno.readTextFile(js);
+        const kept = text.replace(
+          new RegExp(
+            `^import "[./]*(?:chunks/)?${
+              name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+            }";\n`,
+            "gm",
+          ),
+          "",
+        );
+        if (kept !== text) await Deno.writeTextFile(js, kept);
+      }
+    }
+
+    // deps.ts pins exact versions for Deno; npm users get caret ranges, so
+    // an app's own newer minor version is shared, not installed twice.
     const dependencies = Object.fromEntries(
       [...used].sort(([a], [b]) => a.localeCompare(b)),
+    );
+    const npmRanges = Object.fromEntries(
+      Object.entries(dependencies).map(([name, pin]) => [
+        name,
+        /^\d+\.\d+\.\d+$/.test(pin) ? `^${pin}` : pin,
+      ]),
     );
 
     // Declarations.
@@ -592,7 +629,9 @@ export async function buildNpm(
       entries,
       types.names,
     );
-    await Deno.writeTextFile(join(typesDir, "bundle.d.ts"), declarations);
+    // One declaration bundle for both formats: CommonJS-format (.d.cts), so
+    // the ESM entries may re-export it (ESM can import CommonJS; the reverse
+    // needs TypeScript 5.8).
     await Deno.writeTextFile(join(typesDir, "bundle.d.cts"), declarations);
     for (const e of entries) {
       const all = types.names.get(e.name) ?? [];
@@ -617,7 +656,7 @@ export async function buildNpm(
       };
       await Deno.writeTextFile(
         join(typesDir, `${e.name}.d.ts`),
-        body("./bundle.js"),
+        body("./bundle.cjs"),
       );
       await Deno.writeTextFile(
         join(typesDir, `${e.name}.d.cts`),
@@ -653,33 +692,50 @@ export async function buildNpm(
       module: "./esm/index.js",
       types: "./types/index.d.ts",
       exports: exportsField,
-      files: ["esm/", "cjs/", "types/", "README.md"],
+      files: ["esm/", "cjs/", "types/", "README.md", "LICENSE"],
+      sideEffects: false,
       engines: { node: `>=${NODE_MAJOR}` },
-      dependencies,
+      dependencies: npmRanges,
       keywords: ["futu", "moomoo", "opend", "xstate", "statechart", "protobuf"],
     };
     await Deno.writeTextFile(
       join(outDir, "package.json"),
       JSON.stringify(pkg, null, 2) + "\n",
     );
-    await Deno.writeTextFile(
-      join(outDir, "README.md"),
-      packageReadme(version, entries, dependencies),
-    );
+    const licenseFile = await licenseFileOf(root);
+    if (licenseFile !== undefined) {
+      await Deno.copyFile(join(root, licenseFile), join(outDir, "LICENSE"));
+    }
 
     const all = await filesUnder(outDir);
     const sizes = [
       await sizeOf("ESM (esm/)", all.filter((f) => f.endsWith(".js"))),
       await sizeOf("CommonJS (cjs/)", all.filter((f) => f.endsWith(".cjs"))),
       await sizeOf(
-        ".d.ts (types/bundle.d.ts)",
-        [join(typesDir, "bundle.d.ts")],
+        "declarations (types/)",
+        all.filter((f) => f.endsWith(".d.ts") || f.endsWith(".d.cts")),
       ),
     ];
-    return { outDir, entries, dependencies, sizes };
+    await Deno.writeTextFile(
+      join(outDir, "README.md"),
+      packageReadme(version, entries, npmRanges, sizes),
+    );
+    return { outDir, entries, dependencies: npmRanges, sizes };
   } finally {
     await esbuild.stop();
   }
+}
+
+async function licenseFileOf(root: string): Promise<string | undefined> {
+  for (const name of ["LICENSE", "LICENSE.md", "LICENSE.txt"]) {
+    try {
+      await Deno.stat(join(root, name));
+      return name;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return undefined;
 }
 
 async function licenseOf(root: string): Promise<string> {
@@ -701,6 +757,18 @@ async function licenseOf(root: string): Promise<string> {
 }
 
 if (import.meta.main) {
+  const parsed = parseCommandLine("build", {
+    args: Deno.args,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (typeof parsed === "number") Deno.exit(parsed);
+  if (parsed.values.help) {
+    console.log(`Usage: deno task build
+Writes dist/ as the npm package ${NPM_NAME} (ESM, CommonJS, declarations,
+package.json, README with the sizes, LICENSE) and prints the sizes.
+  -h, --help   this text`);
+    Deno.exit(0);
+  }
   const root = fileURLToPath(new URL("..", import.meta.url));
   const started = performance.now();
   try {

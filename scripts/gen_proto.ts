@@ -9,12 +9,14 @@
  * @module
  */
 import protobuf from "protobufjs";
+import { parseCommandLine } from "../cli/_args.ts";
 
 /** The .proto files compiled, in the order they are parsed. */
 export const PROTO_FILES: readonly string[] = [
   "Common.proto",
   "GetGlobalState.proto",
   "InitConnect.proto",
+  "InitWebSocket.proto",
   "KeepAlive.proto",
   "Notify.proto",
   "Verification.proto",
@@ -52,7 +54,7 @@ const HEADER =
 
 /**
  * protobufjs JSON descriptor of the OpenD system protocols (Common, Notify,
- * InitConnect, KeepAlive, GetGlobalState, Verification), for
+ * InitConnect, InitWebSocket, KeepAlive, GetGlobalState, Verification), for
  * \`protobuf.Root.fromJSON\`.
  * @module
  */
@@ -168,7 +170,22 @@ export async function main(
   args: readonly string[],
   options: GenOptions = {},
 ): Promise<number> {
-  const check = args.includes("--check");
+  const parsed = parseCommandLine("gen", {
+    args: [...args],
+    options: {
+      check: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  if (parsed.values.help) {
+    console.log(`Usage: deno task gen [--check]
+Regenerates codec/_descriptor.ts from the .proto files in codec/proto/.
+  --check      write nothing; exit 1 when codec/_descriptor.ts is stale
+  -h, --help   this text`);
+    return 0;
+  }
+  const check = parsed.values.check ?? false;
   const file = options.descriptorFile ?? DESCRIPTOR_FILE;
   const wanted = await generateDescriptorModule(options.protoDir);
   const current = await readOrEmpty(file);

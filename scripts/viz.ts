@@ -20,6 +20,7 @@ import type { AnyStateMachine } from "../deps.ts";
 import { programStatusMachine, sessionMachine } from "../machines/mod.ts";
 import { type DiagramOptions, toDot } from "../machines/to_dot.ts";
 import { toMermaid } from "../machines/to_mermaid.ts";
+import { parseCommandLine } from "../cli/_args.ts";
 
 /** One machine drawn into `docs/<name>.{mmd,dot,svg}`. */
 export interface DiagramSpec {
@@ -149,9 +150,16 @@ export interface VizOptions {
   readonly diagrams?: readonly DiagramSpec[];
 }
 
+const USAGE = `Usage: deno task viz [--check]
+Draws the machines into docs/ (Mermaid, DOT and SVG) and keeps the marked
+Mermaid blocks of README.md equal to them.
+  --check      write nothing; exit 1 when docs/ or README.md is stale
+  -h, --help   this text`;
+
 /**
  * Writes `docs/`, or with `--check` only reports which files are stale.
- * Returns the process exit code.
+ * Returns the process exit code: 0 done or up to date, 1 stale (with
+ * `--check`), 2 bad arguments (nothing is drawn or written).
  *
  * @example
  * ```ts ignore
@@ -163,7 +171,19 @@ export async function main(
   args: readonly string[],
   options: VizOptions = {},
 ): Promise<number> {
-  const check = args.includes("--check");
+  const parsed = parseCommandLine("viz", {
+    args: [...args],
+    options: {
+      check: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const check = parsed.values.check ?? false;
   const dir = options.docsDir ?? DOCS_DIR;
   const files = await renderDocs(options.diagrams);
   const stale: string[] = [];

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import type { CodecError } from "../codec/codec_error.ts";
 import { FrameDecoder } from "../codec/frame_decoder.ts";
 import { encodePacket, type PacketInit } from "../codec/packet.ts";
-import type { DecodedPacket } from "../codec/packet.ts";
+import type { DecodedPacket, Packet } from "../codec/packet.ts";
 import { PacketCrypto } from "../codec/packet_crypto.ts";
 import type { BodyCipher } from "../codec/body_cipher.ts";
 import type { SimEncryption } from "./events.ts";
@@ -115,6 +115,26 @@ export class _ApiConnection {
     }
     this.#socket.write(bytes);
     return true;
+  }
+
+  /** Answers `request` with `body` in `protoFmt`, echoing its protoID and serialNo. */
+  reply(request: Packet, body: Uint8Array, protoFmt: number): boolean {
+    return this.send({
+      protoId: request.protoId,
+      protoFmt,
+      serialNo: request.serialNo,
+      body,
+    });
+  }
+
+  /** Pushes a packet with the simulator-wide push `serialNo`. */
+  push(
+    protoId: number,
+    protoFmt: number,
+    serialNo: number,
+    body: Uint8Array,
+  ): boolean {
+    return this.send({ protoId, protoFmt, serialNo, body });
   }
 
   /** Writes a packet without any encryption (a failed InitConnect's answer). */

@@ -7,10 +7,21 @@
 /** Longest line accepted; a longer one is not an operator typing. */
 export const _MAX_OPS_LINE = 4096;
 
-/** Argument names whose values are secrets: events show them redacted. */
+/**
+ * Argument names whose values are secrets (passwords and verification
+ * codes): events and logs say one was given, never what it was.
+ */
 export const _SECRET_ARGS: ReadonlySet<string> = new Set([
   "login_pwd",
   "login_pwd_md5",
+  "code",
+]);
+
+/** Commands whose stray text is most likely a mistyped secret. */
+const _SECRET_STRAY: ReadonlySet<string> = new Set([
+  "relogin",
+  "input_phone_verify_code",
+  "input_pic_verify_code",
 ]);
 
 /** A parsed command line. */
@@ -100,6 +111,15 @@ export function _parseOpsLine(line: string): _OpsCommand | undefined {
   return { command, args };
 }
 
+/**
+ * A command name fit for events and logs: a word of letters and
+ * underscores is shown; anything else (a code or password typed alone on a
+ * line) is not.
+ */
+export function _loggableCommand(command: string): string {
+  return /^[A-Za-z_]{1,64}$/.test(command) ? command : "[redacted]";
+}
+
 /** A command name fit to echo back: printable, short. */
 export function _safeCommandName(command: string): string {
   const clean = command.replace(/[^\x21-\x7e]/g, "?");
@@ -108,7 +128,8 @@ export function _safeCommandName(command: string): string {
 
 /**
  * The args with secret values replaced, for events and logs. Stray text
- * after `relogin` is redacted too: it is most likely a mistyped password.
+ * after `relogin` or an `input_*_verify_code` is redacted too: it is most
+ * likely a mistyped password or code.
  */
 export function _redactArgs(
   command: string,
@@ -117,7 +138,7 @@ export function _redactArgs(
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(args)) {
     const secret = _SECRET_ARGS.has(key) ||
-      (key === "_" && command === "relogin");
+      (key === "_" && _SECRET_STRAY.has(command));
     out[key] = secret ? "[redacted]" : value;
   }
   return out;

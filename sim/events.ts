@@ -7,12 +7,37 @@
 import {
   GtwEventType,
   labelOf,
+  NotifyType,
   ProgramStatusType,
   ProtoId,
 } from "../codec/definitions.ts";
+import type { NotificationInput } from "../codec/notify.ts";
 
-/** How a connection's bodies are protected after InitConnect. */
-export type SimEncryption = "none" | "FTAES_ECB" | "AES_CBC";
+/**
+ * How a connection's bodies are protected after InitConnect; "TLS" for a
+ * `wss://` WebSocket client (the WebSocket port has no AES).
+ */
+export type SimEncryption = "none" | "FTAES_ECB" | "AES_CBC" | "TLS";
+
+/** The WebSocket port's fault modes (see `OpenDSimulator.setWebSocketFault`). */
+export const WS_FAULTS: readonly WsFault[] = [
+  "init-error",
+  "init-silent",
+  "wrong-section",
+  "bad-sign",
+  "drop-after-login",
+];
+
+/** One of {@link WS_FAULTS}. */
+export type WsFault =
+  | "init-error"
+  | "init-silent"
+  | "wrong-section"
+  | "bad-sign"
+  | "drop-after-login";
+
+/** How the WebSocket port refuses a wrong key: an error frame, or no answer at all. */
+export type WsKeyRefusal = "error" | "silent";
 
 /** Where a verification or relogin came from. */
 export type SimVia = "api" | "ops";
@@ -26,11 +51,26 @@ export type RefuseMode = "closed-port" | "accept-and-close";
 /** Every event the simulator records, without the `seq` and `time` stamps. */
 export type SimEventBody =
   /** The listeners are up (recorded once, at start). */
-  | { type: "listening"; host: string; port: number; opsPort?: number }
+  | {
+    type: "listening";
+    host: string;
+    port: number;
+    opsPort?: number;
+    wsPort?: number;
+    wsTls?: boolean;
+  }
   /** A listener could not be opened again; it is retried. */
   | { type: "listenFailed"; port: number; message: string }
-  /** An API client connected; `conn` numbers connections in accept order. */
-  | { type: "connectionOpened"; conn: number; remote: string }
+  /**
+   * An API client connected; `conn` numbers connections in accept order,
+   * TCP and WebSocket alike; `transport` is set for WebSocket clients.
+   */
+  | {
+    type: "connectionOpened";
+    conn: number;
+    remote: string;
+    transport?: "ws" | "wss";
+  }
   /** An API client was accepted and closed at once (refuse mode "accept-and-close"). */
   | { type: "connectionRefused"; remote: string }
   /** An API connection ended; `reason` says who ended it and why. */
@@ -49,8 +89,13 @@ export type SimEventBody =
     encryption: SimEncryption;
     pushProtoFmt: number;
     fmt: number;
+    /** Set for a WebSocket client's InitWebSocket. */
+    transport?: "ws" | "wss";
   }
-  /** InitConnect was answered with a failure and the connection closed. */
+  /**
+   * InitConnect (or InitWebSocket) failed: answered with a failure and the
+   * connection closed, or, when the reason says so, not answered at all.
+   */
   | { type: "initConnectFailed"; conn: number; reason: string }
   /** A request arrived (every protoID, known or not). */
   | {
@@ -133,6 +178,8 @@ export type SimEventBody =
   | { type: "restarting"; downMs: number }
   /** The simulated OpenD is back up (it then logs in). */
   | { type: "restarted" }
+  /** The WebSocket fault mode changed ("off" when it ended). */
+  | { type: "webSocketFault"; fault: WsFault | "off" }
   /** KeepAlive answering was switched on or off. */
   | { type: "keepAliveAnswering"; on: boolean }
   /** The simulated broker account changed (never the password itself). */
@@ -176,6 +223,7 @@ const PROTO_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
 );
 
 function protoLabel(protoId: number): string {
+  if (protoId === 1) return "InitWebSocket";
   return PROTO_NAMES[protoId] ?? `protoID ${protoId}`;
 }
 
@@ -201,16 +249,27 @@ export function describeSimEvent(e: SimEvent): string {
     case "listening":
       return `listening: api ${e.host}:${e.port}${
         e.opsPort === undefined ? "" : `, ops ${e.host}:${e.opsPort}`
+      }${
+        e.wsPort === undefined
+          ? ""
+          : `, ${e.wsTls ? "wss" : "ws"} ${e.host}:${e.wsPort}`
       }`;
     case "listenFailed":
       return `could not listen on port ${e.port} (${e.message}); retrying`;
     case "connectionOpened":
-      return `conn #${e.conn} opened from ${e.remote}`;
+      return `conn #${e.conn} opened from ${e.remote}${
+        e.transport === undefined ? "" : ` (WebSocket ${e.transport})`
+      }`;
     case "connectionRefused":
       return `refused a connection from ${e.remote}`;
     case "connectionClosed":
       return `conn #${e.conn} closed: ${e.reason}`;
     case "initConnect":
+      if (e.transport !== undefined) {
+        return `conn #${e.conn} InitWebSocket${
+          e.programmingLanguage ? ` (${e.programmingLanguage})` : ""
+        }: connID ${e.connId}, ${e.transport}, notifications always`;
+      }
       return `conn #${e.conn} InitConnect from ${e.clientID} v${e.clientVer}${
         e.programmingLanguage ? ` (${e.programmingLanguage})` : ""
       }: connID ${e.connId}, encryption ${e.encryption}, ${
@@ -270,6 +329,8 @@ export function describeSimEvent(e: SimEvent): string {
       return `OpenD going down for ${e.downMs} ms`;
     case "restarted":
       return "OpenD back up";
+    case "webSocketFault":
+      return `WebSocket fault: ${e.fault}`;
     case "keepAliveAnswering":
       return `keep-alive answering ${e.on ? "on" : "off"}`;
     case "accountChanged":
@@ -310,4 +371,42 @@ export function _gtwEventDetail(eventType: number, desc: string): string {
   return `GtwEvent ${labelOf(GtwEventType, eventType)}${
     desc ? ` "${desc}"` : ""
   }`;
+}
+
+/** A ProgramStatusType's name, as the log and `toString` show it. */
+export function _statusLabel(status: number): string {
+  return Object.entries(ProgramStatusType).find(([, v]) => v === status)?.[0] ??
+    `Unknown(${status})`;
+}
+
+/** What a pushed notification is, in a "notificationPushed" event. */
+export function _notificationDetail(n: NotificationInput): string {
+  switch (n.kind) {
+    case "gtwEvent":
+      return _gtwEventDetail(n.eventType, n.desc);
+    case "programStatus":
+      return `ProgramStatus ${_statusLabel(n.status)}${
+        n.strExtDesc ? ` "${n.strExtDesc}"` : ""
+      }`;
+    default: {
+      const type = n.type ??
+        ({
+          connStatus: 3,
+          qotRight: 4,
+          apiLevel: 5,
+          apiQuota: 6,
+          usedQuota: 7,
+        } as Record<
+          string,
+          number
+        >)[n.kind];
+      const name = Object.entries(NotifyType).find(([, v]) => v === type)?.[0];
+      return `Notify ${name ?? `type ${type}`}`;
+    }
+  }
+}
+
+/** An error's message, as events carry it. */
+export function _errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,11 +1,13 @@
 /**
  * A scriptable OpenD simulator on loopback that speaks the real wire
  * protocol (InitConnect with RSA and AES, KeepAlive, GetGlobalState,
- * Verification, Notify pushes) and OpenD's operations (telnet) port, with
+ * Verification, Notify pushes), OpenD's WebSocket port for the official
+ * JavaScript SDK (optional, `wsPort`) and its operations (telnet) port, with
  * fault controls and scenarios as data. Use it to test a bot's reactions
  * offline, or point any OpenD SDK at `deno task sim`.
  *
- * Runs in Deno and Node (>= 20): it uses `node:net` and `node:crypto` only.
+ * Runs in Deno and Node (>= 20): it uses `node:net`, `node:http(s)`,
+ * `node:crypto` and, for the WebSocket port only, the `ws` package.
  *
  * @example
  * ```ts
@@ -23,6 +25,7 @@ export {
   DEFAULT_RATE_LIMITS,
   OpenDSimulator,
   type RateLimit,
+  runScenario,
   type SimAccountChange,
   type SimAddress,
   type SimConnectionInfo,
@@ -30,6 +33,7 @@ export {
   type SimulatorOptions,
   startSimulator,
   type WaitForOptions,
+  type WsTlsOptions,
 } from "./simulator.ts";
 export {
   describeSimEvent,
@@ -42,10 +46,12 @@ export {
   type SimEventOf,
   type SimEventType,
   type SimVia,
+  WS_FAULTS,
+  type WsFault,
+  type WsKeyRefusal,
 } from "./events.ts";
 export {
   type GtwEventInput,
-  runScenario,
   type RunScenarioOptions,
   type ScenarioAction,
   type ScenarioActionName,

@@ -11,8 +11,13 @@ import {
   type ProgramStatusTypeName,
 } from "../codec/definitions.ts";
 import type { NotificationInput } from "../codec/notify.ts";
-import type { RefuseMode, SimCodeType } from "./events.ts";
-import type { OpenDSimulator, SimAccountChange } from "./simulator.ts";
+import {
+  type RefuseMode,
+  type SimCodeType,
+  WS_FAULTS,
+  type WsFault,
+} from "./events.ts";
+import type { SimAccountChange } from "./_gateway.ts";
 
 /** A ProgramStatusType as a number or its name. */
 export type StatusInput = number | ProgramStatusTypeName;
@@ -43,7 +48,8 @@ export type ScenarioAction =
   | { action: "restart"; args: { downMs: number } }
   | { action: "setKeepAliveAnswering"; args: { on: boolean } }
   | { action: "sendGarbage"; args?: Record<string, never> }
-  | { action: "setAccount"; args: SimAccountChange };
+  | { action: "setAccount"; args: SimAccountChange }
+  | { action: "setWebSocketFault"; args: { fault: WsFault | "off" } };
 
 /** A {@link ScenarioAction} name. */
 export type ScenarioActionName = ScenarioAction["action"];
@@ -93,6 +99,37 @@ export interface ScenarioRun {
   cancel(): void;
 }
 
+/**
+ * The simulator's public controls a step calls, one per action: scenarios
+ * drive nothing else.
+ */
+export interface _ScenarioControls {
+  /** See `OpenDSimulator.setProgramStatus`. */
+  setProgramStatus(status: number, strExtDesc?: string): void;
+  /** See `OpenDSimulator.pushGtwEvent`. */
+  pushGtwEvent(eventType: number, desc?: string): number;
+  /** See `OpenDSimulator.pushNotification`. */
+  pushNotification(notification: NotificationInput): number;
+  /** See `OpenDSimulator.requireVerification`. */
+  requireVerification(codeType: SimCodeType, desc?: string): void;
+  /** See `OpenDSimulator.forceLogout`. */
+  forceLogout(eventType?: number, desc?: string): number;
+  /** See `OpenDSimulator.dropAllConnections`. */
+  dropAllConnections(): number;
+  /** See `OpenDSimulator.refuseConnections`. */
+  refuseConnections(ms: number, mode?: RefuseMode): Promise<void>;
+  /** See `OpenDSimulator.restart`. */
+  restart(downMs: number): Promise<void>;
+  /** See `OpenDSimulator.setKeepAliveAnswering`. */
+  setKeepAliveAnswering(on: boolean): void;
+  /** See `OpenDSimulator.sendGarbage`. */
+  sendGarbage(): number;
+  /** See `OpenDSimulator.setAccount`. */
+  setAccount(change: SimAccountChange): void;
+  /** See `OpenDSimulator.setWebSocketFault`. */
+  setWebSocketFault(fault: WsFault | undefined): void;
+}
+
 const ACTIONS: ReadonlySet<string> = new Set<ScenarioActionName>([
   "setProgramStatus",
   "pushGtwEvent",
@@ -105,6 +142,7 @@ const ACTIONS: ReadonlySet<string> = new Set<ScenarioActionName>([
   "setKeepAliveAnswering",
   "sendGarbage",
   "setAccount",
+  "setWebSocketFault",
 ]);
 
 function resolveEnum(
@@ -175,6 +213,16 @@ export function validateScenario(steps: readonly ScenarioStep[]): void {
           throw new TypeError(`${where}: on must be a boolean`);
         }
         break;
+      case "setWebSocketFault":
+        if (
+          args?.fault !== "off" &&
+          !(WS_FAULTS as readonly unknown[]).includes(args?.fault)
+        ) {
+          throw new TypeError(
+            `${where}: fault must be "off" or one of ${WS_FAULTS.join(", ")}`,
+          );
+        }
+        break;
       case "requireVerification":
         if (args?.codeType !== "phone" && args?.codeType !== "picture") {
           throw new TypeError(
@@ -188,7 +236,7 @@ export function validateScenario(steps: readonly ScenarioStep[]): void {
 
 /** Runs one step's action on the simulator. */
 export function _runStep(
-  sim: OpenDSimulator,
+  sim: _ScenarioControls,
   step: ScenarioStep,
   timeScale: number,
 ): void {
@@ -229,30 +277,10 @@ export function _runStep(
     case "setAccount":
       sim.setAccount(step.args);
       return;
+    case "setWebSocketFault":
+      sim.setWebSocketFault(
+        step.args.fault === "off" ? undefined : step.args.fault,
+      );
+      return;
   }
-}
-
-/**
- * Plays `steps` on `sim` with real timers. The simulator cancels the run
- * when it closes, so no timer outlives it. Throws `TypeError` up front for
- * a malformed step (see {@link validateScenario}).
- *
- * @example
- * ```ts
- * import { runScenario, startSimulator } from "./mod.ts";
- * const sim = await startSimulator({ opsPort: false });
- * const run = runScenario(sim, [
- *   { afterMs: 50, action: "pushGtwEvent", args: { eventType: "KickedOut" } },
- *   { afterMs: 0, action: "dropAllConnections" },
- * ], { timeScale: 0.5 });
- * await run.done; // "completed"
- * await sim.close();
- * ```
- */
-export function runScenario(
-  sim: OpenDSimulator,
-  steps: readonly ScenarioStep[],
-  options: RunScenarioOptions = {},
-): ScenarioRun {
-  return sim.runScenario(steps, options);
 }

@@ -68,6 +68,10 @@ export class FaultProxy {
   readonly #closed = new Set<Promise<void>>();
   readonly #faults: Record<Direction, Fault[]> = { toServer: [], toClient: [] };
   #releases: (() => void)[] = [];
+  #writers: Record<Direction, ((bytes: Uint8Array) => void)[]> = {
+    toServer: [],
+    toClient: [],
+  };
   #heldPackets = 0;
   #heldWaiters: (() => boolean)[] = [];
 
@@ -146,6 +150,14 @@ export class FaultProxy {
     this.#releases = [];
   }
 
+  /**
+   * Writes `bytes` going `direction` on every open connection, between two
+   * packets of the real stream (garbage, a lying header, ...).
+   */
+  inject(direction: Direction, bytes: Uint8Array): void {
+    for (const write of this.#writers[direction]) write(bytes);
+  }
+
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
     const listening = new Promise<void>((resolve) =>
@@ -202,6 +214,14 @@ export class FaultProxy {
     const framer = new Framer();
     let dead = false;
     let held: Uint8Array[] | undefined;
+    const writer = (bytes: Uint8Array) => {
+      if (!dead && !to.destroyed) to.write(bytes);
+    };
+    this.#writers[direction].push(writer);
+    to.once("close", () => {
+      const list = this.#writers[direction];
+      list.splice(list.indexOf(writer), 1);
+    });
     from.on("data", (chunk: Uint8Array) => {
       if (dead) return;
       const out = Uint8Array.from(chunk);

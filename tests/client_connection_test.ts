@@ -63,7 +63,7 @@ function connect(port: number) {
   const wentUp = new Promise<void>((resolve) => up = resolve);
   const hooks: _ConnectionHooks = {
     onUp: () => (note("up"), up()),
-    onBytes: (n) => note(`bytes ${n}`),
+    onPackets: (n) => note(`packets ${n}`),
     onPacket: (p) => note(`packet ${p.protoId}`),
     onDown: (reason) => (note(`down ${reason}`), down(reason)),
   };

@@ -173,3 +173,53 @@ Deno.test("fault online: a spoilt push body (SHA-1 mismatch) is dropped, the lin
   assertEquals(proxy.applied, ["corrupt toClient 3005"]);
   assertEquals(client.connection?.seq, 1, "no reconnect");
 });
+
+Deno.test("fault online: a header that lies about a large body makes the link deaf; unanswered KeepAlives drop it, Ready again", async () => {
+  await using sim = await startSim();
+  await using proxy = await FaultProxy.start(sim.address.port);
+  await using client = clientFor({ port: proxy.port }, {
+    session: { maxKeepAliveMisses: 1, silenceTimeoutMs: 60_000 },
+  });
+  await client.whenReady(5_000);
+  const lost = nextEvent(client, "lost");
+  const ready = nextEvent(client, "ready");
+  // "FT", a quote push's protoID, a 1 MiB body (well under maxBodyBytes):
+  // every later KeepAlive answer disappears into that body.
+  const header = new Uint8Array(44);
+  const view = new DataView(header.buffer);
+  header.set([0x46, 0x54]);
+  view.setUint32(2, 3005, true);
+  view.setUint32(12, 1 << 20, true);
+  proxy.inject("toClient", header);
+  assertStringIncludes((await lost).reason, "KeepAlive went unanswered");
+  await ready;
+  assertEquals(client.describe().ready, true);
+  assertEquals(client.connection?.seq, 2);
+});
+
+Deno.test("fault online: with the default knobs, a deaf link is dead after the silence limit (whole packets, not bytes)", async () => {
+  await using sim = await startSim();
+  await using proxy = await FaultProxy.start(sim.address.port);
+  await using client = clientFor({ port: proxy.port });
+  await client.whenReady(5_000);
+  const lost = nextEvent(client, "lost");
+  const header = new Uint8Array(44);
+  const view = new DataView(header.buffer);
+  header.set([0x46, 0x54]);
+  view.setUint32(2, 3005, true);
+  view.setUint32(12, 1 << 20, true);
+  proxy.inject("toClient", header);
+  // Pushes keep bytes flowing into the lying body: they prove nothing.
+  const pushing = setInterval(
+    () => sim.pushPacket(3005, new Uint8Array(64)),
+    50,
+  );
+  try {
+    assert(
+      /nothing received|KeepAlive went unanswered/.test((await lost).reason),
+    );
+  } finally {
+    clearInterval(pushing);
+  }
+  await client.whenReady(5_000);
+});

@@ -18,7 +18,7 @@ import {
 } from "../client/mod.ts";
 import { decodeResponse, ProtoId, RetType } from "../codec/mod.ts";
 import { FaultProxy } from "./_client_proxy.ts";
-import { clientFor, startSim } from "./_client_helpers.ts";
+import { clientFor, nextEvent, startSim } from "./_client_helpers.ts";
 
 Deno.test("request: typed in, typed out; raw bytes in, raw packet out", async () => {
   await using sim = await startSim();
@@ -96,6 +96,22 @@ Deno.test("request refused by OpenD: REQUEST_FAILED with retType and retMsg", as
   assertEquals(error.code, "REQUEST_FAILED");
   assertEquals(error.retType, -1);
   assertStringIncludes(error.retMsg ?? "", "no phone verification code");
+});
+
+Deno.test("request answered 'too frequent' by OpenD: REQUEST_FAILED says how long to wait", async () => {
+  await using sim = await startSim();
+  await using client = clientFor(sim);
+  await client.whenReady(5_000);
+  const needsCode = nextEvent(client, "needsCode");
+  sim.requireVerification("phone");
+  await needsCode; // the supervisor requested the one SMS a minute allows
+  const error = await assertRejects(() =>
+    client.request(ProtoId.Verification, { type: 2, op: 1 })
+  );
+  assert(isClientError(error, "REQUEST_FAILED"), String(error));
+  assertStringIncludes(error.retMsg ?? "", "too frequent");
+  const wait = error.retryAfterMs ?? 0;
+  assert(wait > 50_000 && wait <= 60_000, `retryAfterMs ${wait}`);
 });
 
 Deno.test("request whose response is spoilt on the way: PROTOCOL", async () => {

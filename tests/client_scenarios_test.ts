@@ -120,7 +120,8 @@ Deno.test("scenario password-changed: the credentials provider gives the new pas
   });
   assertEquals(relogin.ok, true);
   assertEquals(relogin.via, "ops");
-  assertEquals(relogin.password, "plain");
+  // Only the MD5 crossed the wire; the simulator checked it.
+  assertEquals(relogin.password, "md5");
   await sim.waitFor("statusChanged", (e) => e.status === 10, { since });
   await sim.waitFor("initConnect", (e) => e.conn === 2);
   await client.whenReady(5_000);
@@ -152,6 +153,37 @@ Deno.test("scenario password-changed (named, as shipped): relogin with the scena
   await sim.waitFor("initConnect", (e) => e.conn === 2);
   await client.whenReady(5_000);
   assert(neverSentExit(sim));
+});
+
+Deno.test("scenario password-changed, a wrong password first: the provider is asked again, told why, and the next one gets back to Ready", async () => {
+  await using sim = await startSim({ loginPassword: "old-password" });
+  const asked: { attempt?: number; lastFailure?: string }[] = [];
+  const answers = ["typo-password", "new-password"];
+  await using client = clientFor(sim, {
+    credentialsProvider: ({ attempt, lastFailure }) => {
+      asked.push({ attempt, lastFailure });
+      const password = answers.shift();
+      return Promise.resolve(password === undefined ? undefined : { password });
+    },
+  });
+  await client.whenReady(5_000);
+  const since = sim.mark();
+  sim.runScenario("password-changed", { timeScale: TIME_SCALE });
+  await sim.waitFor("relogin", (e) => e.ok, { since });
+  await sim.waitFor("statusChanged", (e) => e.status === 10, { since });
+  await client.whenReady(5_000);
+  const relogins = sim.events.filter((e) =>
+    e.type === "relogin" && e.seq >= since
+  );
+  assertEquals(relogins.map((e) => e.type === "relogin" && e.ok), [
+    false,
+    true,
+  ]);
+  assertEquals(asked.length, 2);
+  assertEquals(asked[0], { attempt: 1, lastFailure: undefined });
+  assertEquals(asked[1].attempt, 2);
+  assertStringIncludes(asked[1].lastFailure ?? "", "password error");
+  assertEquals(client.describe().ready, true);
 });
 
 Deno.test("scenario password-changed without a credentials provider: stops and says why", async () => {
@@ -248,4 +280,37 @@ Deno.test("scenario opend-restart: OpenD goes away, comes back, logs in: Ready",
     "while OpenD is down, connecting is refused",
   );
   assertEquals(client.describe().gateway, "Ready");
+});
+
+Deno.test("one question to the code provider at a time: a provider that ignores the abort is not asked again until it answers", async () => {
+  await using sim = await startSim();
+  const answers: ((code: string) => void)[] = [];
+  await using client = clientFor(sim, {
+    session: { pictureCodeIntervalMs: 50, rateLimitMarginMs: 0 },
+    // A provider that never looks at its abort signal.
+    codeProvider: () => new Promise<string>((resolve) => answers.push(resolve)),
+  });
+  await client.whenReady(5_000);
+  const firstAsk = nextEvent(client, "needsCode");
+  sim.requireVerification("picture");
+  await firstAsk;
+  assertEquals(answers.length, 1);
+
+  // OpenD logs in by itself, then wants a new picture at once.
+  const ready = nextEvent(client, "ready");
+  sim.setProgramStatus(ProgramStatusType.Ready);
+  await ready;
+  const secondAsk = nextEvent(client, "needsCode");
+  sim.requireVerification("picture");
+  await secondAsk;
+  await quietFor(200);
+  assertEquals(answers.length, 1, "the first question is still open");
+
+  // The first answer comes late (it is dropped); only then the second question.
+  const readyAgain = nextEvent(client, "ready");
+  answers[0]("stale");
+  while (answers.length < 2) await quietFor(10);
+  answers[1]("1234");
+  await readyAgain;
+  assertEquals(answers.length, 2);
 });

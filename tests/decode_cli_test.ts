@@ -3,12 +3,16 @@ import {
   type DecodeOptions,
   type DecodeRecord,
   decodeStream,
+  REDACTED,
 } from "../cli/decode.ts";
 import { EXAMPLE_AES, exampleSession } from "../scripts/make_examples.ts";
 import {
+  createAesCipher,
   encodePacket,
   encodeRequest,
   generateRsaKeyPem,
+  PacketCrypto,
+  PacketEncAlgo,
   ProtoId,
 } from "../codec/mod.ts";
 
@@ -123,11 +127,12 @@ Deno.test("an RSA + AES-CBC session decodes with only --rsa: the AES key is lear
     new URL("session_encrypted.bin", examples).pathname,
     "--rsa",
     new URL("demo_rsa_key.pem", examples).pathname,
+    "--show-secrets",
   ]);
   assertEquals(code, 0);
   assertEquals(
     comparable(lines),
-    comparable(await decodeAll(exampleSession())),
+    comparable(await decodeAll(exampleSession(), { showSecrets: true })),
   );
   assertEquals(
     lines[0].bodyLen,
@@ -135,6 +140,7 @@ Deno.test("an RSA + AES-CBC session decodes with only --rsa: the AES key is lear
     "InitConnect travels as one 128-byte RSA block",
   );
   assertEquals(lines[1].message.s2c.aesCBCiv, EXAMPLE_AES.iv);
+  assertEquals(lines[1].message.s2c.connAESKey, EXAMPLE_AES.key);
   assert(encrypted.length > exampleSession().length);
 });
 
@@ -170,7 +176,7 @@ Deno.test("--aes-key and --aes-iv decode the AES part of a stream without the RS
   );
 });
 
-Deno.test("a wrong key reports every packet as an error with its offset, and nothing else", async () => {
+Deno.test("a wrong RSA key: every packet is an error naming its header, the first says why", async () => {
   const other = generateRsaKeyPem(1024);
   const records = await decodeAll(exampleSession(demoPem), { rsaPem: other });
   assertEquals(records.length, 12);
@@ -179,10 +185,115 @@ Deno.test("a wrong key reports every packet as an error with its offset, and not
       code: "SHA1_MISMATCH",
       message:
         "SHA-1 of the body of protoID 1001 serialNo 4243 differs from its header's",
+      hint:
+        "InitConnect could not be decrypted with this RSA key: is it the one configured in OpenD?",
     },
     offset: 0,
+    protoId: 1001,
+    serialNo: 4243,
+    protoFmt: 0,
   });
   assert(records.every((r) => "error" in r));
+  assertStringIncludes(
+    "error" in records[2] && records[2].error.hint || "",
+    "the AES key is unknown",
+  );
+  assertEquals(
+    records.filter((r) => "error" in r && r.error.hint !== undefined).length,
+    2,
+    "each cause is told once",
+  );
+});
+
+Deno.test("error lines name each packet's protoFmt however the stream is chunked", async () => {
+  const plain = await decodeAll(exampleSession());
+  const formats = plain.map((r) => "error" in r ? -1 : r.protoFmt);
+  assert(formats.includes(1), "the example session holds a JSON packet");
+  for (const chunk of [1, 7, 44, 45, 1_000]) {
+    const records = await decodeAll(exampleSession(demoPem), {}, chunk);
+    assertEquals(
+      records.map((r) => "error" in r ? r.protoFmt : undefined),
+      formats,
+      `chunks of ${chunk} bytes`,
+    );
+  }
+});
+
+Deno.test("an encrypted capture decoded without a key says so: on the first error line and in one stderr line", async () => {
+  const { code, lines, stderr } = await runCli(
+    [],
+    exampleSession(demoPem),
+  );
+  assertEquals(code, 1);
+  assertEquals(lines.length, 12);
+  assertStringIncludes(lines[0].error.hint, "the stream looks encrypted");
+  assertEquals(lines[0].protoFmt, 0);
+  assert(lines.slice(1).every((l) => l.error.hint === undefined));
+  const stderrLines = stderr.trim().split("\n");
+  assertEquals(stderrLines.length, 1);
+  assertStringIncludes(stderrLines[0], "12 of 12 packets failed");
+  assertStringIncludes(stderrLines[0], "give --rsa PEM_FILE");
+});
+
+Deno.test("a wrong AES key is named as the likely cause", async () => {
+  const records = await decodeAll(exampleSession(demoPem), {
+    aesKey: "0000000000000000",
+    aesIv: EXAMPLE_AES.iv,
+  });
+  const hints = records.flatMap((r) =>
+    "error" in r && r.error.hint ? [r.error.hint] : []
+  );
+  assertEquals(hints.length, 2);
+  assertStringIncludes(hints[0], "only --rsa PEM_FILE reads it");
+  assertStringIncludes(hints[1], "could not be decrypted with this AES key");
+  const keepAlive = records[4];
+  assert("error" in keepAlive);
+  assertEquals(
+    [keepAlive.protoId, keepAlive.protoFmt],
+    [ProtoId.KeepAlive, 0],
+  );
+});
+
+Deno.test("secrets are redacted unless --show-secrets: AES key and IV, verification codes", async () => {
+  const aes = new PacketCrypto();
+  aes.setAes(createAesCipher({
+    algo: PacketEncAlgo.AES_CBC,
+    key: EXAMPLE_AES.key,
+    iv: EXAMPLE_AES.iv,
+  }));
+  const verify = encodePacket({
+    protoId: ProtoId.Verification,
+    serialNo: 9,
+    body: encodeRequest(ProtoId.Verification, {
+      type: 2,
+      op: 2,
+      code: "246810",
+    }),
+  }, aes);
+  const stream = new Uint8Array([...exampleSession(demoPem), ...verify]);
+  const { code, lines } = await runCli(
+    ["--rsa", new URL("demo_rsa_key.pem", examples).pathname],
+    stream,
+  );
+  assertEquals(code, 0);
+  const text = lines.map((l) => JSON.stringify(l)).join("\n");
+  for (const secret of [EXAMPLE_AES.key, EXAMPLE_AES.iv, "246810"]) {
+    assert(!text.includes(secret), "a secret in the output");
+  }
+  assertEquals(lines[1].message.s2c.connAESKey, REDACTED);
+  assertEquals(lines[1].message.s2c.aesCBCiv, REDACTED);
+  assertEquals(lines[12].message.c2s, { type: 2, op: 2, code: REDACTED });
+  assertEquals(
+    lines.length,
+    13,
+    "the redacted key still decrypts the rest of the stream",
+  );
+  const shown = await runCli([
+    "--rsa",
+    new URL("demo_rsa_key.pem", examples).pathname,
+    "--show-secrets",
+  ], stream);
+  assertEquals(shown.lines[12].message.c2s.code, "246810");
 });
 
 Deno.test("a stream cut inside a packet ends with TRUNCATED at that packet's offset, exit 1", async () => {
@@ -232,6 +343,12 @@ Deno.test("a malformed body of a known protocol is reported and the next packet 
   );
   assertEquals("error" in records[0] && records[0].offset, 0);
   assertEquals(
+    "error" in records[0] &&
+      [records[0].protoId, records[0].serialNo, records[0].protoFmt],
+    [ProtoId.KeepAlive, 2, 0],
+    "the error line names the packet that broke",
+  );
+  assertEquals(
     !("error" in records[1]) && "message" in records[1] && records[1].message,
     { c2s: { time: "5" } },
   );
@@ -243,10 +360,31 @@ Deno.test("--direction forces the message type", async () => {
   assert("error" in records[1], "a response read as a request is malformed");
 });
 
-Deno.test("bad arguments exit 2 with the usage text", async () => {
-  const { code, stderr } = await runCli(["--algo", "rot13"]);
-  assertEquals(code, 2);
-  assertStringIncludes(stderr, "Usage: deno task decode");
+Deno.test("bad arguments exit 2 with one line saying what is wrong; --help prints the usage", async () => {
+  for (
+    const [args, problem] of [
+      [["--algo", "rot13"], "--algo must be"],
+      [["--chek"], "unknown option --chek"],
+      [["--rsa"], "--rsa needs a value"],
+    ] as const
+  ) {
+    const { code, stderr } = await runCli([...args]);
+    assertEquals(code, 2);
+    assertEquals(stderr.trim().split("\n").length, 1, stderr);
+    assertStringIncludes(stderr, `decode: ${problem}`);
+  }
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      new URL("../cli/decode.ts", import.meta.url).pathname,
+      "--help",
+    ],
+  }).output();
+  assertEquals(help.code, 0);
+  assertStringIncludes(
+    new TextDecoder().decode(help.stdout),
+    "Usage: deno task decode",
+  );
 });
 
 Deno.test("an unreadable RSA key exits 2 without printing the key", async () => {

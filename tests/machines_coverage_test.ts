@@ -116,8 +116,20 @@ const sessionInput = {
   maxCodeAttempts: 2,
   maxCodeRequests: 2,
   maxRelogins: 2,
+  maxKeepAliveMisses: 2,
+  maxPermanentFailures: 1,
   random: () => 1,
 };
+
+/** An actor's failure, plain or with the hints the supervisor acts on. */
+function failures(actor: string, ...hints: object[]): ModelEvent[] {
+  return [{}, ...hints].map((hint) => ({
+    type: `xstate.error.actor.${actor}`,
+    error: Object.assign(new Error("failed in the model"), hint),
+  }));
+}
+
+const tooFrequent = { retryAfterMs: 5_000 };
 
 const actorOutputs = {
   initConnect: [{ keepAliveInterval: 10, connId: 1 }],
@@ -130,7 +142,7 @@ const actorOutputs = {
 };
 
 const linkEvent = (type: string) =>
-  /\.link\.|actor\.(link|initConnect|getGlobalState|keepAlive|closeLink)$|^(START|CLOSE|RESET|LINK_UP|BYTES_RECEIVED)$/
+  /\.link\.|actor\.(link|initConnect|getGlobalState|keepAlive|closeLink)$|^(START|CLOSE|RESET|LINK_UP|PACKET_RECEIVED)$/
     .test(type);
 
 const recoveryEvent = (type: string) =>
@@ -147,6 +159,11 @@ const sessionExplorations: Record<string, Exploration> = {
       sessionMachine,
       [
         { type: "LINK_DOWN", reason: "connection reset" },
+        {
+          type: "LINK_DOWN",
+          reason: "host not found (ENOTFOUND)",
+          permanent: "unknown host",
+        },
         { type: "PROGRAM_STATUS", status: S.Ready },
         { type: "PROGRAM_STATUS", status: S.Loging },
         { type: "GTW_EVENT", eventType: G.BanLogin },
@@ -163,6 +180,7 @@ const sessionExplorations: Record<string, Exploration> = {
         s.value.recovery.flow,
         s.context.link.attempt,
         s.context.link.readyAnnounced,
+        s.context.link.keepAliveMisses,
       ]),
   },
   recovery: {
@@ -186,6 +204,9 @@ const sessionExplorations: Record<string, Exploration> = {
         ].map((status) => ({ type: "PROGRAM_STATUS", status })),
         { type: "SUBMIT_CODE", code: "123456" },
         { type: "SUBMIT_CODE", code: " " },
+        ...failures("requestVerificationCode", tooFrequent),
+        ...failures("submitVerificationCode", tooFrequent),
+        ...failures("relogin", tooFrequent, { wrongPassword: true }),
       ],
       actorOutputs,
       recoveryEvent,

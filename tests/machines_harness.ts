@@ -103,11 +103,22 @@ export class FakeOpenD {
   status: number = ProgramStatusType.Ready;
   keepAliveIntervalS = 10;
   initConnect: "answers" | "hangs" | "fails" = "answers";
-  /** KeepAlive replies count as received bytes. */
+  /** KeepAlive is answered (a whole packet arrives); otherwise it hangs. */
   answersKeepAlive = true;
   correctCode = "123456";
   /** What the code provider answers, in order; empty: it never answers. */
   codeAnswers: string[] = [];
+  /**
+   * How OpenD answers the next requests for a code (then `ok` for good):
+   * `tooFrequent` fails with a wait (FailureHints.retryAfterMs).
+   */
+  requestAnswers: ("ok" | "tooFrequent" | "fails")[] = [];
+  /** Likewise for submitted codes, before the code is checked. */
+  submitAnswers: ("ok" | "tooFrequent")[] = [];
+  /** Questions to the code provider not yet answered nor given up. */
+  pendingQuestions = 0;
+  /** The most questions ever pending at once. */
+  maxPendingQuestions = 0;
   /** What the credentials provider answers. */
   credentials: Credentials | undefined = undefined;
   /** Relogin outcome; on success OpenD reports `statusAfterRelogin`. */
@@ -151,7 +162,7 @@ export class FakeOpenD {
   push(notification: SystemNotification): void {
     for (const link of this.#links) {
       if (!link.closed) {
-        link.sendBack({ type: "BYTES_RECEIVED", byteLength: 44 });
+        link.sendBack({ type: "PACKET_RECEIVED" });
         link.sendBack({ type: "NOTIFICATION", notification });
       }
     }
@@ -215,12 +226,9 @@ export class FakeOpenD {
       }),
       keepAlive: fromPromise<unknown, ConnectionInput>(() => {
         this.log.keepAlive.push(now());
-        if (this.answersKeepAlive) {
-          for (const link of this.#links) {
-            if (!link.closed) {
-              link.sendBack({ type: "BYTES_RECEIVED", byteLength: 52 });
-            }
-          }
+        if (!this.answersKeepAlive) return new Promise<never>(() => {});
+        for (const link of this.#links) {
+          if (!link.closed) link.sendBack({ type: "PACKET_RECEIVED" });
         }
         return Promise.resolve({ time: Math.floor(now() / 1000) });
       }),
@@ -231,6 +239,15 @@ export class FakeOpenD {
       requestVerificationCode: fromPromise<unknown, RequestCodeInput>(
         ({ input }) => {
           this.log.requestCode.push({ kind: input.kind, at: now() });
+          const answer = this.requestAnswers.shift() ?? "ok";
+          if (answer === "tooFrequent") {
+            return Promise.reject(
+              Object.assign(new Error("too frequent, try again in 5 s"), {
+                retryAfterMs: 5_000,
+              }),
+            );
+          }
+          if (answer === "fails") return Promise.reject(new Error("failed"));
           return Promise.resolve({});
         },
       ),
@@ -239,6 +256,11 @@ export class FakeOpenD {
           // The code arrives boxed; the fake OpenD is where it is written.
           const code = input.code.reveal();
           this.log.submitCode.push({ kind: input.kind, code, at: now() });
+          if (this.submitAnswers.shift() === "tooFrequent") {
+            return Promise.reject(
+              Object.assign(new Error("too frequent"), { retryAfterMs: 0 }),
+            );
+          }
           if (code !== this.correctCode) {
             return Promise.reject(new Error("verification code is wrong"));
           }
@@ -249,13 +271,27 @@ export class FakeOpenD {
           return Promise.resolve({});
         },
       ),
-      codeProvider: fromPromise<string, CodeProviderInput>(({ input }) => {
-        this.log.codeProvider.push({ ...input, at: now() });
-        const answer = this.codeAnswers.shift();
-        return answer === undefined
-          ? new Promise<string>(() => {})
-          : Promise.resolve(answer);
-      }),
+      codeProvider: fromPromise<string, CodeProviderInput>(
+        ({ input, signal }) => {
+          this.log.codeProvider.push({ ...input, at: now() });
+          this.pendingQuestions++;
+          this.maxPendingQuestions = Math.max(
+            this.maxPendingQuestions,
+            this.pendingQuestions,
+          );
+          let open = true;
+          const close = () => {
+            if (open) this.pendingQuestions--;
+            open = false;
+          };
+          signal.addEventListener("abort", close, { once: true });
+          const answer = this.codeAnswers.shift();
+          if (answer !== undefined) close();
+          return answer === undefined
+            ? new Promise<string>(() => {})
+            : Promise.resolve(answer);
+        },
+      ),
       credentialsProvider: credentialsFrom(() => {
         this.log.credentialsAsked.push(now());
         return Promise.resolve(this.credentials);

@@ -225,7 +225,7 @@ const sessionInput: fc.Arbitrary<ModelEvent> = fc.oneof(
       { type: "START" },
       { type: "CLOSE" },
       { type: "LINK_UP" },
-      { type: "BYTES_RECEIVED" },
+      { type: "PACKET_RECEIVED" },
     ),
   },
   {

@@ -8,12 +8,16 @@ import {
 import { fileURLToPath } from "node:url";
 import {
   decodeNotification,
+  decodeWsResponse,
+  encodeInitWebSocketRequest,
+  encodeWsRequest,
   generateRsaKeyPem,
   PacketEncAlgo,
   ProtoId,
 } from "../codec/mod.ts";
 import { parseSimArgs } from "../sim/main.ts";
 import { OpsClient, RawClient } from "./_sim_helpers.ts";
+import { TLS_FIXTURES } from "./_sdk_helpers.ts";
 
 const MAIN = fileURLToPath(new URL("../sim/main.ts", import.meta.url));
 
@@ -77,7 +81,8 @@ class Lines {
 
 function spawn(args: string[]): { child: Deno.ChildProcess; out: Lines } {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", MAIN, ...args],
+    // As `deno task sim` runs it (the WebSocket server reads the environment).
+    args: ["run", "--allow-net", "--allow-read", "--allow-env", MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -169,7 +174,7 @@ Deno.test("sim CLI: a scenario starts with the first client; SIGINT stops it", a
     );
     assertEquals(
       await out.next(),
-      "scenario banned starts when the first client completes InitConnect",
+      "scenario banned starts when the first client completes InitConnect or InitWebSocket",
     );
     // The story waits for a client, then plays to it.
     const client = await RawClient.connect(Number(first.match(/:(\d+),/)![1]));
@@ -190,24 +195,123 @@ Deno.test("sim CLI: a scenario starts with the first client; SIGINT stops it", a
   }
 });
 
-Deno.test("sim CLI: bad arguments exit 2 without echoing them", async () => {
+async function runCli(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      MAIN,
-      "--scenario",
-      "nope",
-      "--login-password",
-    ],
+    args: ["run", "--allow-net", "--allow-read", "--allow-env", MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
+    stdin: "null",
   }).output();
-  assertEquals(output.code, 2);
-  const stderr = new TextDecoder().decode(output.stderr);
-  assertStringIncludes(stderr, "--scenario must be one of kicked-out");
-  assertStringIncludes(stderr, "Usage: deno task sim");
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return {
+    code: output.code,
+    stdout: text(output.stdout),
+    stderr: text(output.stderr),
+  };
+}
+
+Deno.test("sim CLI: bad arguments exit 2 with one line, never echoing a value", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const notPem = `${dir}/not.pem`;
+    await Deno.writeTextFile(notPem, "hunter2 is not a key\n");
+    const cases: [string[], RegExp][] = [
+      [["--scenario", "nope"], /^--scenario must be one of kicked-out/],
+      [["--login-password"], /^--login-password needs a value/],
+      [
+        ["--login-pasword=hunter2"],
+        /^unknown option --login-pasword; see --help$/,
+      ],
+      [["hunter2"], /^unexpected argument .*see --help$/],
+      [
+        ["--port", "0", "-hunter2"],
+        /^unknown option -u; see --help$/,
+      ],
+      [
+        ["--rsa", `${dir}/missing.pem`],
+        /^--rsa .*missing\.pem: cannot read it \(ENOENT\)$/,
+      ],
+      [["--rsa", notPem], /^--rsa .*not\.pem: not an RSA private key in PEM$/],
+      [
+        ["--ws-port", "0", "--ws-tls-cert", notPem, "--ws-tls-key", notPem],
+        /^--ws-tls-cert .*: not a certificate in PEM$/,
+      ],
+      [
+        ["--ws-tls-cert", notPem],
+        /^--ws-tls-cert and --ws-tls-key go together$/,
+      ],
+      [
+        ["--ws-key-env", "SIM_TEST_SURELY_UNSET"],
+        /^--ws-key-env: SIM_TEST_SURELY_UNSET is not set/,
+      ],
+      [["--ws-fault", "sometimes"], /^--ws-fault must be one of init-error/],
+      [["--ws-port", "99999"], /^--ws-port needs a port 0\.\.65535$/],
+    ];
+    for (const [args, expected] of cases) {
+      const { code, stdout, stderr } = await runCli(args);
+      assertEquals(code, 2, args.join(" "));
+      assertEquals(stdout, "");
+      const lines = stderr.trimEnd().split("\n");
+      assertEquals(lines.length, 1, `${args.join(" ")}: ${stderr}`);
+      assertMatch(lines[0], expected);
+      assert(!stderr.includes("hunter2"), stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sim CLI: --help prints the usage and exits 0", async () => {
+  const { code, stdout, stderr } = await runCli(["--help"]);
+  assertEquals([code, stderr], [0, ""]);
+  assertStringIncludes(stdout, "Usage: deno task sim");
+  assertStringIncludes(stdout, "--ws-port N|off");
+  assertStringIncludes(stdout, "--ws-key-env NAME");
+});
+
+Deno.test("sim CLI: --ws-port serves the WebSocket port and logs its clients", async () => {
+  const { child, out } = spawn([
+    "--port=0",
+    "--ops-port=off",
+    "--ws-port=0",
+  ]);
+  try {
+    const first = (await out.next())!;
+    const match = first.match(
+      /^OpenD simulator listening: api 127\.0\.0\.1:\d+, ops disabled, ws 127\.0\.0\.1:(\d+)$/,
+    );
+    assert(match, first);
+    const ws = new WebSocket(`ws://127.0.0.1:${match[1]}/`);
+    ws.binaryType = "arraybuffer";
+    const answer = new Promise<Uint8Array>((resolve) => {
+      ws.onmessage = (e) => resolve(new Uint8Array(e.data as ArrayBuffer));
+    });
+    await new Promise((resolve) => ws.onopen = resolve);
+    ws.send(
+      encodeWsRequest({
+        cmd: 1,
+        section: 1,
+        body: encodeInitWebSocketRequest({ programmingLanguage: "JavaScript" }),
+      }),
+    );
+    assertEquals(decodeWsResponse(await answer).error, 0);
+    const closed = new Promise((resolve) => ws.onclose = resolve);
+    ws.close();
+    await closed;
+    await out.until(/conn #1 opened from .* \(WebSocket ws\)/);
+    await out.until(/conn #1 InitWebSocket \(JavaScript\): connID \d+, ws/);
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.stderr.cancel();
+    await out.rest().catch(() => {});
+    await child.status;
+  }
 });
 
 Deno.test("sim CLI: argument parsing", () => {
@@ -241,6 +345,24 @@ Deno.test("sim CLI: argument parsing", () => {
     Error,
     "cannot read",
   );
+  const ws = parseSimArgs([
+    "--ws-port",
+    "0",
+    "--ws-tls-cert",
+    TLS_FIXTURES.cert,
+    "--ws-tls-key",
+    TLS_FIXTURES.key,
+    "--ws-key-refusal",
+    "silent",
+    "--ws-fault=bad-sign",
+  ]).options;
+  assertEquals(
+    [ws.wsPort, ws.wsKeyRefusal, ws.wsFault],
+    [0, "silent", "bad-sign"],
+  );
+  assertStringIncludes(String(ws.wsTls?.cert), "BEGIN CERTIFICATE");
+  assertEquals(parseSimArgs(["--ws-port", "off"]).options.wsPort, false);
+  assertEquals(parseSimArgs([]).options.wsPort, undefined);
 });
 
 Deno.test("sim CLI: --login-password-env reads the password from the environment, and an unknown option is named", () => {
@@ -254,6 +376,15 @@ Deno.test("sim CLI: --login-password-env reads the password from the environment
   } finally {
     Deno.env.delete("SIM_TEST_LOGIN_PWD");
   }
+  Deno.env.set("SIM_TEST_WS_KEY", "ws-key-from-the-env");
+  try {
+    assertEquals(
+      parseSimArgs(["--ws-key-env=SIM_TEST_WS_KEY"]).options.wsKey,
+      "ws-key-from-the-env",
+    );
+  } finally {
+    Deno.env.delete("SIM_TEST_WS_KEY");
+  }
   assertThrows(
     () => parseSimArgs(["--login-password-env", "SIM_TEST_UNSET"]),
     Error,
@@ -264,5 +395,5 @@ Deno.test("sim CLI: --login-password-env reads the password from the environment
     Error,
     "unknown option --bogus",
   );
-  assertThrows(() => parseSimArgs(["s3cret"]), Error, "unknown argument #1");
+  assertThrows(() => parseSimArgs(["s3cret"]), Error, "unexpected argument");
 });

@@ -115,11 +115,51 @@ Deno.test("viz --check reports stale docs without writing; a plain run writes th
     );
     await Deno.writeTextFile(`${dir}/docs/session.mmd`, "stateDiagram-v2\n");
     assertEquals(await main(["--check"], options), 1);
+    assertEquals(
+      await main(["--chek"], options),
+      2,
+      "a typo is refused, not taken for a plain run",
+    );
+    assertEquals(
+      await Deno.readTextFile(`${dir}/docs/session.mmd`),
+      "stateDiagram-v2\n",
+      "nothing written after a typo",
+    );
   } finally {
     console.log = log;
     console.error = error;
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("deno task viz: --help prints the usage, a typo exits 2 in one line and writes nothing", async () => {
+  const run = (arg: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        // The Graphviz renderer is build tooling, locked apart from deno.lock.
+        `--lock=${new URL("../deno.dev.lock", import.meta.url).pathname}`,
+        "--allow-read",
+        new URL("../scripts/viz.ts", import.meta.url).pathname,
+        arg,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+  const help = await run("--help");
+  assertEquals(help.code, 0);
+  assertStringIncludes(
+    new TextDecoder().decode(help.stdout),
+    "Usage: deno task viz",
+  );
+  // Read-only permissions: a run that tried to write would fail loudly.
+  const typo = await run("--chek");
+  assertEquals(typo.code, 2);
+  assertEquals(
+    new TextDecoder().decode(typo.stderr).trim(),
+    "viz: unknown option --chek (see --help)",
+  );
 });
 
 Deno.test("the SVGs are Graphviz drawings of every state", async () => {

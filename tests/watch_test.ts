@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
+import { createServer, type Socket } from "node:net";
 import { GtwEventType, startSimulator } from "../mod.ts";
+import { typedLines } from "../cli/watch.ts";
 
 /** Spawns `watch` and collects its output lines; `waitFor` resolves on the first line matching. */
 function spawnWatch(args: string[], env: Record<string, string> = {}) {
@@ -145,9 +147,16 @@ Deno.test("watch exits 1 when OpenD reports a fatal event (BanLogin)", async () 
 Deno.test("watch names its own options in argument errors", async () => {
   for (
     const [args, message] of [
-      [["--port", "0"], "--port and --ops-port take a port number"],
-      [["--algo", "aes_cbc"], "--algo aes_cbc needs --rsa"],
+      [
+        ["--port", "0"],
+        "--port and --ops-port take a port number (1 to 65535)",
+      ],
+      [
+        ["--algo", "aes_cbc"],
+        "--algo aes_cbc needs --rsa: OpenD encrypts only with its RSA key",
+      ],
       [["--algo", "rot13"], "--algo must be aes_cbc, ftaes_ecb or none"],
+      [["--chek"], "unknown option --chek"],
     ] as const
   ) {
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -164,9 +173,58 @@ Deno.test("watch names its own options in argument errors", async () => {
       stderr: "piped",
     }).output();
     assertEquals(code, 2);
-    assert(
-      new TextDecoder().decode(stderr).startsWith(message),
+    assertEquals(
       new TextDecoder().decode(stderr),
+      `watch: ${message} (see --help)\n`,
     );
   }
+});
+
+Deno.test("watch stops with exit 1 and one sentence when the port does not speak OpenD's protocol", async () => {
+  // A web server where OpenD should be: no retry will ever fix that.
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+    socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  });
+  await new Promise<void>((resolve) =>
+    server.listen({ host: "127.0.0.1", port: 0 }, () => resolve())
+  );
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const watch = spawnWatch(["--port", String(port)]);
+  // Never hang the suite: three failures take a few seconds at most.
+  const timer = setTimeout(() => watch.stop(), 30_000);
+  try {
+    const { code, stderr } = await watch.stop({ kill: false });
+    assertEquals(code, 1, stderr);
+    const lines = stderr.trim().split("\n");
+    assertEquals(lines.length, 1, stderr);
+    assert(
+      /^watch: gave up on OpenD at 127\.0\.0\.1:\d+: the port does not speak OpenD's protocol: 3 failures in a row that no retry can fix \(last: .*BAD_MAGIC/
+        .test(lines[0]),
+      lines[0],
+    );
+  } finally {
+    clearTimeout(timer);
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+Deno.test("watch reads a code as a raw terminal sends it: Enter, Backspace and Ctrl+U edit, Ctrl+D ends", async () => {
+  const typed = (text: string) =>
+    Array.fromAsync(typedLines((async function* () {
+      for (const part of text.split("|")) {
+        yield new TextEncoder().encode(part);
+      }
+    })()));
+  assertEquals(await typed("1234\r56|78\r\n"), ["1234", "5678"]);
+  assertEquals(await typed("13\x7f57\b9\r"), ["159"]);
+  assertEquals(await typed("wrong\x15right\n"), ["right"]);
+  assertEquals(await typed("\r\n\n"), ["", ""]);
+  assertEquals(await typed("42\r\x04ignored\r"), ["42"]);
+  assertEquals(await typed("no newline"), ["no newline"]);
 });

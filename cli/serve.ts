@@ -1,0 +1,214 @@
+/**
+ * `deno task serve --port 11111 --ops-port 22222 --listen 127.0.0.1:8080`:
+ * runs the supervised client against OpenD and serves its operations
+ * surface over HTTP: `/healthz`, `/readyz`, `/metrics`, `/api/status`,
+ * `/api/events`, the web console at `/`, `POST /api/code` and
+ * `POST /api/reset`; posts alerts to `--webhook` URLs.
+ *
+ * Listens on loopback unless told otherwise; any other address needs a
+ * token (`--token-env NAME`), and secrets (token, webhook secret, login
+ * password) are read from the environment only, never from the command line.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { createOpenDClient, type OpenDClient } from "../client/mod.ts";
+import {
+  createServeHandler,
+  isLoopbackHost,
+  parseListen,
+  type ServeHandler,
+} from "../serve/mod.ts";
+import { createTimeline, followClient, wantsColor } from "./_timeline.ts";
+
+const USAGE = `Usage: deno task serve [--host H] [--port P] [options]
+Runs the OpenD supervisor and serves health, metrics, events and a web console.
+  --host H                  OpenD's host (default 127.0.0.1)
+  --port P                  OpenD's API port (default 11111)
+  --ops-port N              OpenD's operations (telnet) port, for relogin without a person
+  --rsa PEM_FILE            the RSA private key configured in OpenD (encrypts the session)
+  --algo MODE               aes_cbc | ftaes_ecb | none (default aes_cbc with --rsa)
+  --json                    protobuf JSON bodies instead of protobuf
+  --picture-path PATH       where OpenD saves the picture code (shown in the console)
+  --password-env NAME       environment variable holding the login password (default OPEND_LOGIN_PWD)
+  --listen HOST:PORT        where to serve HTTP (default 127.0.0.1:8080)
+  --token-env NAME          environment variable holding the access token; required
+                            unless --listen is a loopback address
+  --allow-origin ORIGIN     another origin allowed to post (a proxy's), repeatable
+  --webhook URL             post alerts here, repeatable
+  --webhook-secret-env NAME environment variable holding the webhooks' HMAC secret
+  --quiet                   print only the console's address, not the timeline
+  --help                    this text
+Ctrl+C or SIGTERM stops gracefully.`;
+
+class UsageError extends Error {}
+
+function env(name: string, what: string): string {
+  const value = Deno.env.get(name);
+  if (value === undefined || value === "") {
+    throw new UsageError(`${what}: $${name} is not set`);
+  }
+  return value;
+}
+
+/** Runs the command line; resolves to the exit status. */
+export async function main(
+  args: string[],
+  stop: Promise<void> | undefined = undefined,
+): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "11111" },
+        "ops-port": { type: "string" },
+        rsa: { type: "string" },
+        algo: { type: "string" },
+        json: { type: "boolean", default: false },
+        "picture-path": { type: "string" },
+        "password-env": { type: "string", default: "OPEND_LOGIN_PWD" },
+        listen: { type: "string", default: "127.0.0.1:8080" },
+        "token-env": { type: "string" },
+        "allow-origin": { type: "string", multiple: true },
+        webhook: { type: "string", multiple: true },
+        "webhook-secret-env": { type: "string" },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  let client: OpenDClient;
+  let handler: ServeHandler;
+  let listen: { hostname: string; port: number };
+  try {
+    const port = Number(values.port);
+    const opsPort = values["ops-port"] === undefined
+      ? undefined
+      : Number(values["ops-port"]);
+    const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+    if (!isPort(port) || (opsPort !== undefined && !isPort(opsPort))) {
+      throw new UsageError(
+        "--port and --ops-port take a port number (1 to 65535)",
+      );
+    }
+    const algo = values.algo;
+    if (
+      algo !== undefined && !["aes_cbc", "ftaes_ecb", "none"].includes(algo)
+    ) {
+      throw new UsageError("--algo must be aes_cbc, ftaes_ecb or none");
+    }
+    if (algo !== undefined && algo !== "none" && values.rsa === undefined) {
+      throw new UsageError(`--algo ${algo} needs --rsa`);
+    }
+    listen = parseListen(values.listen);
+    for (const origin of values["allow-origin"] ?? []) {
+      let parsed = "";
+      try {
+        parsed = new URL(origin).origin;
+      } catch { /* reported below */ }
+      if (parsed !== origin) {
+        throw new UsageError(
+          `--allow-origin takes an origin like https://opend.example.com, got "${origin}"`,
+        );
+      }
+    }
+    const token = values["token-env"] === undefined
+      ? undefined
+      : env(values["token-env"], "--token-env");
+    if (token === undefined && !isLoopbackHost(listen.hostname)) {
+      throw new UsageError(
+        `--listen ${values.listen} is not loopback: give a token with --token-env NAME`,
+      );
+    }
+    const secret = values["webhook-secret-env"] === undefined
+      ? undefined
+      : env(values["webhook-secret-env"], "--webhook-secret-env");
+    const rsaPrivateKey = values.rsa === undefined
+      ? undefined
+      : await Deno.readTextFile(values.rsa).catch(() => {
+        throw new UsageError(`--rsa: cannot read ${values.rsa}`);
+      });
+    const passwordEnv = values["password-env"];
+    client = createOpenDClient({
+      host: values.host,
+      port,
+      opsPort,
+      rsaPrivateKey,
+      packetEncAlgo: algo as "aes_cbc" | "ftaes_ecb" | "none" | undefined,
+      protoFmt: values.json ? 1 : 0,
+      picturePath: values["picture-path"],
+      autoStart: false,
+      credentialsProvider: () => {
+        const password = Deno.env.get(passwordEnv);
+        return password ? { password } : undefined;
+      },
+    });
+    handler = createServeHandler(client, {
+      ...(token === undefined ? {} : { token }),
+      allowedOrigins: values["allow-origin"] ?? [],
+      webhooks: {
+        urls: values.webhook ?? [],
+        ...(secret === undefined ? {} : { secret }),
+      },
+    });
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+
+  const done = Promise.withResolvers<void>();
+  const onSignal = () => done.resolve();
+  if (stop === undefined) {
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+  } else stop.then(onSignal);
+
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: listen.hostname,
+      port: listen.port,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        console.log(
+          `opend-machine serve: console on http://${host}:${port}/ ; OpenD at ${client.address}`,
+        );
+      },
+    }, handler.fetch);
+  } catch (error) {
+    console.error(
+      `cannot listen on ${values.listen}: ${(error as Error).message}`,
+    );
+    await handler.close();
+    await client.close();
+    return 1;
+  }
+  // The same timeline as `watch`, for the container's log (no secrets).
+  if (!values.quiet) {
+    followClient(
+      client,
+      createTimeline((line) => console.log(line), wantsColor()),
+    );
+  }
+  client.start();
+  await done.promise;
+  await handler.close();
+  await server.shutdown();
+  await client.close();
+  if (stop === undefined) {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
