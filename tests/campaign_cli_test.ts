@@ -15,6 +15,7 @@ async function run(
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--lock=deno.dev.lock",
       "-A",
       "--quiet",
       main.includes("/") ? main : `campaigns/${main}`,
@@ -96,40 +97,21 @@ Deno.test("a fuzz failure names the seed and stream, and how to replay exactly t
  * listed with what is wrong; their test is skipped until fixed.
  */
 const COMMANDS: readonly { task: string; main: string; pending?: string }[] = [
+  { task: "decode", main: "cli/decode.ts" },
+  { task: "watch", main: "cli/watch.ts" },
+  { task: "sim", main: "sim/main.ts" },
+  { task: "demo", main: "cli/demo.ts" },
+  { task: "serve", main: "cli/serve.ts" },
+  { task: "demo:serve", main: "cli/demo_serve.ts" },
+  { task: "inspect", main: "examples/inspect.ts" },
+  { task: "viz", main: "scripts/viz.ts" },
+  { task: "build", main: "scripts/build_npm.ts" },
+  { task: "gen", main: "scripts/gen_proto.ts" },
   {
-    task: "decode",
-    main: "cli/decode.ts",
-    pending: "prints the whole usage after the error line",
-  },
-  {
-    task: "watch",
-    main: "cli/watch.ts",
-    pending: "prints the whole usage after the error line",
-  },
-  {
-    task: "sim",
-    main: "sim/main.ts",
-    pending: "prints the whole usage after the error line",
-  },
-  {
-    task: "demo",
-    main: "cli/demo.ts",
-    pending: "ignores --help and unknown flags (runs the demo)",
-  },
-  {
-    task: "viz",
-    main: "scripts/viz.ts",
-    pending: "ignores --help and unknown flags (rewrites docs/)",
-  },
-  {
-    task: "build",
-    main: "scripts/build_npm.ts",
-    pending: "ignores --help and unknown flags (builds dist/)",
-  },
-  {
-    task: "gen",
-    main: "scripts/gen_proto.ts",
-    pending: "ignores --help and unknown flags (regenerates the descriptor)",
+    task: "embed-diagram",
+    main: "scripts/embed_diagram.ts",
+    pending:
+      "ignores --help and unknown flags (rewrites serve/_diagram_svg.ts)",
   },
 ];
 
