@@ -39,53 +39,7 @@ export const PENDING_SECRET_HITS: readonly {
   readonly source: string;
   readonly label: string;
   readonly reason: string;
-}[] = [
-  {
-    source: "decode CLI",
-    label: "AES key",
-    reason: "decode --rsa prints the connAESKey it learns",
-  },
-  {
-    source: "decode CLI",
-    label: "AES IV",
-    reason: "decode --rsa prints the aesCBCiv it learns",
-  },
-  {
-    source: "decode CLI",
-    label: "phone code",
-    reason: "decode prints the codes inside Verification requests",
-  },
-  {
-    source: "decode CLI",
-    label: "picture code",
-    reason: "decode prints the codes inside Verification requests",
-  },
-  {
-    source: "sim CLI",
-    label: "phone code",
-    reason: "the simulator logs codes typed on its ops port",
-  },
-  {
-    source: "sim CLI",
-    label: "picture code",
-    reason: "the simulator logs codes typed on its ops port",
-  },
-  {
-    source: "library: simulator",
-    label: "phone code",
-    reason: "the simulator's opsCommand event and log carry the code",
-  },
-  {
-    source: "library: simulator",
-    label: "picture code",
-    reason: "the simulator's opsCommand event and log carry the code",
-  },
-  {
-    source: "demo",
-    label: "demo phone code",
-    reason: "the demo prints the code its scripted person types",
-  },
-];
+}[] = [];
 
 /** Whether a hit is one of {@link PENDING_SECRET_HITS}. */
 export function isPendingHit(hit: SecretHit): boolean {
