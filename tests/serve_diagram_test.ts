@@ -45,7 +45,7 @@ Deno.test("active state ids: ancestors included, parallel regions all listed", (
       },
       recovery: {
         flow: { verifying: "askingProvider" },
-        phoneCodeGate: "open",
+        codeGate: "open",
       },
     }, "session").filter((id) => DIAGRAM_STATE_IDS.has(id)),
     [
@@ -54,10 +54,10 @@ Deno.test("active state ids: ancestors included, parallel regions all listed", (
       "session.link.session",
       "session.link.session.online",
       "session.recovery",
+      "session.recovery.codeGate",
+      "session.recovery.codeGate.open",
       "session.recovery.flow",
       "session.recovery.flow.verifying",
-      "session.recovery.phoneCodeGate",
-      "session.recovery.phoneCodeGate.open",
     ],
   );
 });
