@@ -10,6 +10,10 @@ import {
   decodeNotification,
   decodeRequest,
   decodeResponse,
+  decodeWsRequest,
+  decodeWsResponse,
+  encodeWsRequest,
+  encodeWsResponse,
   ProtoId,
   toJsonMapping,
 } from "../codec/mod.ts";
@@ -37,25 +41,33 @@ export interface Decoder {
   readonly decode: (body: Uint8Array) => unknown;
 }
 
-/** Every decoder a body goes through (each in protobuf and JSON). */
-export const MESSAGE_DECODERS: readonly Decoder[] = [0, 1].flatMap((fmt) => [
-  ...REQUESTS.map((p): Decoder => ({
-    name: `decodeRequest(${p}, fmt ${fmt})`,
-    decode: (b) => decodeRequest(p, b, fmt),
-  })),
-  ...RESPONSES.map((p): Decoder => ({
-    name: `decodeResponse(${p}, fmt ${fmt})`,
-    decode: (b) => decodeResponse(p, b, fmt),
-  })),
-  {
-    name: `decodeNotification(fmt ${fmt})`,
-    decode: (b) => decodeNotification(b, fmt),
-  },
-  {
-    name: `toJsonMapping(1003 response, fmt ${fmt})`,
-    decode: (b) => toJsonMapping(ProtoId.Notify, "response", b, fmt),
-  },
-]);
+/**
+ * Every decoder a body goes through: the messages in protobuf and JSON, and
+ * the WebSocket port's request and response frames.
+ */
+export const MESSAGE_DECODERS: readonly Decoder[] = [
+  { name: "decodeWsRequest", decode: (b) => decodeWsRequest(b) },
+  { name: "decodeWsResponse", decode: (b) => decodeWsResponse(b) },
+  ...[0, 1].flatMap((fmt) => [
+    ...REQUESTS.map((p): Decoder => ({
+      name: `decodeRequest(${p}, fmt ${fmt})`,
+      decode: (b) => decodeRequest(p, b, fmt),
+    })),
+    ...RESPONSES.map((p): Decoder => ({
+      name: `decodeResponse(${p}, fmt ${fmt})`,
+      decode: (b) => decodeResponse(p, b, fmt),
+    })),
+    {
+      name: `decodeNotification(fmt ${fmt})`,
+      decode: (b: Uint8Array) => decodeNotification(b, fmt),
+    },
+    {
+      name: `toJsonMapping(1003 response, fmt ${fmt})`,
+      decode: (b: Uint8Array) =>
+        toJsonMapping(ProtoId.Notify, "response", b, fmt),
+    },
+  ]),
+];
 
 /** What {@link fuzzMessageBody} found. */
 export interface MessageBodyOutcome {
@@ -129,7 +141,19 @@ export function fuzzMessageBody(
   else {
     const shape = SHAPES[rng.pick(Object.keys(SHAPES))];
     const fields = generateFields(rng, shape);
-    body = corrupt(rng, rng.chance(0.5) ? toJson(fields) : toProtobuf(fields));
+    body = rng.chance(0.5) ? toJson(fields) : toProtobuf(fields);
+    if (rng.chance(0.2)) {
+      // The same body framed for the WebSocket port, then perhaps corrupted.
+      const frame = {
+        cmd: rng.pick([1, 1001, 1003, 1004, 3005, rng.u32()]),
+        section: rng.chance(0.5) ? 0 : rng.u32(),
+        body,
+      };
+      body = rng.chance(0.5)
+        ? encodeWsRequest(frame)
+        : encodeWsResponse({ ...frame, error: rng.int(-1, 1), errmsg: "x" });
+    }
+    body = corrupt(rng, body);
   }
   const violations: string[] = [];
   let decoded = 0;
