@@ -6,12 +6,15 @@
  * numbers, 64-bit integers as decimal strings, non-finite doubles as "NaN",
  * "Infinity", "-Infinity". It is exact for every value the wire can carry,
  * so `toJsonMapping` and the JSON writer lose nothing; the typed form
- * (`toTyped`) turns signed 64-bit fields into numbers only at the edge.
+ * (`toTyped`) turns signed 64-bit fields into numbers only when that is
+ * exact. Protobuf bodies are read by `_proto_reader.ts` straight into either
+ * form.
  * @module
  */
 import { protobuf } from "../deps.ts";
 import { descriptor } from "./_descriptor.ts";
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
+import { readProtobuf } from "./_proto_reader.ts";
 
 /** A JSON value. */
 export type JsonValue =
@@ -35,7 +38,8 @@ type Kind =
   | "enum"
   | "message";
 
-interface FieldInfo {
+/** What the conversions know about one field. */
+export interface FieldInfo {
   readonly name: string;
   readonly id: number;
   readonly kind: Kind;
@@ -149,73 +153,12 @@ function fail(code: CodecErrorCode, message: string, cause?: unknown): never {
   throw new CodecError(code, message, cause === undefined ? {} : { cause });
 }
 
-function longToString(v: unknown, unsigned: boolean): string {
-  let big: bigint;
-  if (typeof v === "number") {
-    big = BigInt(Math.trunc(v));
-  } else {
-    const { low, high } = v as { low: number; high: number };
-    big = (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
-  }
-  return (unsigned ? BigInt.asUintN(64, big) : BigInt.asIntN(64, big))
-    .toString();
-}
-
 function stringToLongBits(s: string): { low: number; high: number } {
   const big = BigInt.asUintN(64, BigInt(s));
   return {
     low: Number(big & 0xffffffffn) | 0,
     high: Number(big >> 32n) | 0,
   };
-}
-
-// A known field number arriving with another wire type is kept by protobufjs
-// as an unknown field; for these fixed schemas it can only mean corruption.
-function checkUnknowns(schema: MessageSchema, msg: object, path: string): void {
-  const unknowns = (msg as { $unknowns?: Uint8Array[] }).$unknowns;
-  if (!unknowns) return;
-  for (const raw of unknowns) {
-    const tag = protobuf.Reader.create(raw).uint32();
-    const field = schema.byId.get(tag >>> 3);
-    if (field) {
-      fail(
-        CodecErrorCode.MalformedProtobuf,
-        `${path}.${field.name}: wrong wire type ${tag & 7}`,
-      );
-    }
-  }
-}
-
-function fromWire(
-  schema: MessageSchema,
-  msg: Record<string, unknown>,
-  path: string,
-): JsonObject {
-  checkUnknowns(schema, msg, path);
-  const out: JsonObject = {};
-  for (const f of schema.fields) {
-    if (!has(msg, f.name) || msg[f.name] == null) continue;
-    const v = msg[f.name];
-    switch (f.kind) {
-      case "int64":
-      case "uint64":
-        out[f.name] = longToString(v, f.kind === "uint64");
-        break;
-      case "double":
-        out[f.name] = doubleToCanonical(v as number);
-        break;
-      case "message":
-        out[f.name] = fromWire(
-          schemaOf(f.messageName!),
-          v as Record<string, unknown>,
-          `${path}.${f.name}`,
-        );
-        break;
-      default:
-        out[f.name] = v as JsonValue;
-    }
-  }
-  return out;
 }
 
 function toWire(
@@ -244,39 +187,15 @@ function toWire(
   return out;
 }
 
-/** Decodes protobuf bytes; throws CodecError MALFORMED_PROTOBUF. */
+/**
+ * Decodes protobuf bytes into the canonical form; throws CodecError
+ * MALFORMED_PROTOBUF. (The one-pass reader of `_proto_reader.ts`.)
+ */
 export function decodeProtobuf(
   schema: MessageSchema,
   bytes: Uint8Array,
 ): JsonObject {
-  let msg: protobuf.Message;
-  try {
-    const reader = protobuf.Reader.create(bytes);
-    // Kept so checkUnknowns can see known fields sent with a wrong wire type.
-    reader.discardUnknown = false;
-    msg = schema.type.decode(reader);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    fail(
-      CodecErrorCode.MalformedProtobuf,
-      `not a valid ${schema.fullName}: ${why}`,
-      error,
-    );
-  }
-  try {
-    return fromWire(
-      schema,
-      msg as unknown as Record<string, unknown>,
-      schema.fullName,
-    );
-  } catch (error) {
-    if (error instanceof CodecError) throw error;
-    fail(
-      CodecErrorCode.MalformedProtobuf,
-      `not a valid ${schema.fullName}`,
-      error,
-    );
-  }
+  return readProtobuf(schema.fullName, bytes, "json") as JsonObject;
 }
 
 /** Encodes a canonical object (already validated) as protobuf bytes. */
@@ -454,9 +373,17 @@ function fromTypedValue(f: FieldInfo, v: unknown, path: string): JsonValue {
     case "uint32":
       if (isIntIn(v, 0, UINT32_MAX)) return v;
       break;
-    case "int64":
+    case "int64": {
+      // A safe number, or the exact decimal string a decoder returned.
       if (Number.isSafeInteger(v)) return String(v);
+      if (
+        typeof v === "string" && INTEGER_TEXT.test(v) &&
+        inRange64(BigInt(v), "int64")
+      ) {
+        return v;
+      }
       break;
+    }
     case "uint64":
       if (
         typeof v === "string" && UINT64_TEXT.test(v) && BigInt(v) <= UINT64_MAX
@@ -482,7 +409,7 @@ function fromTypedValue(f: FieldInfo, v: unknown, path: string): JsonValue {
   const want = f.kind === "uint64"
     ? "a decimal string of an unsigned 64-bit integer"
     : f.kind === "int64"
-    ? "a safe integer"
+    ? "a safe integer or the decimal string of a signed 64-bit integer"
     : `a valid ${f.kind} value`;
   return fail(
     CodecErrorCode.InvalidMessage,
@@ -534,7 +461,10 @@ export function fromTyped(schema: MessageSchema, value: unknown): JsonObject {
   return fromTypedObject(schema, value, schema.fullName);
 }
 
-/** The typed form of a canonical object: signed 64-bit and doubles as numbers. */
+/**
+ * The typed form of a canonical object: doubles as numbers, signed 64-bit
+ * integers as numbers when safe (else their exact decimal strings).
+ */
 export function toTyped(
   schema: MessageSchema,
   canonical: JsonObject,
@@ -544,9 +474,11 @@ export function toTyped(
     if (!has(canonical, f.name)) continue;
     const v = canonical[f.name];
     switch (f.kind) {
-      case "int64":
-        out[f.name] = Number(v);
+      case "int64": {
+        const n = Number(v);
+        out[f.name] = Number.isSafeInteger(n) ? n : v;
         break;
+      }
       case "double":
         out[f.name] = doubleFromCanonical(v);
         break;

@@ -2,16 +2,43 @@
  * Incremental decoding of a byte stream into packets.
  * @module
  */
-import { createHash } from "node:crypto";
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
-import { decodeHeader, HEADER_SIZE, PROTO_VER } from "./header.ts";
+import { HEADER_SIZE, PROTO_VER } from "./header.ts";
 import { readU32 } from "./_le.ts";
-import type { PacketHeader } from "./header.ts";
 import type { DecodedPacket } from "./packet.ts";
 import type { PacketCrypto } from "./packet_crypto.ts";
+import { ProtoId } from "./definitions.ts";
+import { sha1Matches } from "./_sha1.ts";
+import {
+  allocBody,
+  type BodyStream,
+  isStreamingCipher,
+  PlainBodyStream,
+  streamDecrypt,
+} from "./_body_stream.ts";
 
 /** Default {@link FrameDecoderOptions.maxBodyBytes}: 64 MiB. */
 export const DEFAULT_MAX_BODY_BYTES: number = 64 * 1024 * 1024;
+
+/**
+ * Default {@link FrameDecoderOptions.maxSystemBodyBytes}: 8 KiB, many times
+ * the largest system message (with RSA or AES, in JSON).
+ */
+export const DEFAULT_MAX_SYSTEM_BODY_BYTES: number = 8 * 1024;
+
+/**
+ * The protoIDs whose bodies are known to be small (InitConnect,
+ * GetGlobalState, Notify, KeepAlive, GetUserInfo, Verification): their
+ * bodies are held to {@link FrameDecoderOptions.maxSystemBodyBytes}.
+ */
+export const SYSTEM_PROTO_IDS: readonly number[] = Object.freeze([
+  ProtoId.InitConnect,
+  ProtoId.GetGlobalState,
+  ProtoId.Notify,
+  ProtoId.KeepAlive,
+  1005,
+  ProtoId.Verification,
+]);
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -21,6 +48,13 @@ export interface FrameDecoderOptions {
    * body byte is waited for or buffered.
    */
   maxBodyBytes?: number;
+  /**
+   * Largest bodyLen accepted for the {@link SYSTEM_PROTO_IDS} (default
+   * 8 KiB, never more than `maxBodyBytes`): a header of one of these that
+   * claims more is a fatal `BODY_TOO_LARGE` at once, instead of a link that
+   * waits for megabytes that will never come.
+   */
+  maxSystemBodyBytes?: number;
   /** Decrypts bodies; read anew for every packet, so it may change mid-stream. */
   crypto?: PacketCrypto;
   /** Check each body against the header's SHA-1 (default true). */
@@ -37,12 +71,6 @@ export type FrameResult =
 // through bodyLen, complete. So a peer speaking another protocol is rejected
 // at its first byte, and a hostile bodyLen before the rest of the header.
 const CHECKPOINTS = [1, 2, 12, 16, HEADER_SIZE] as const;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * Turns a byte stream cut into chunks of any size into whole packets, in
@@ -72,12 +100,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  *   cipher reports) spoil only their packet: it is reported with its offset,
  *   protoId and serialNo, and decoding goes on with the next packet.
  *
- * **Memory.** Chunks are queued, not re-concatenated, so many small chunks
- * cost O(total bytes). A body that lies inside one pushed chunk is a view of
- * it (no copy), so `push`/`pushEach` take ownership of the chunk: do not write into it
- * afterwards (copy first if you reuse a read buffer). The decoder itself never
- * writes into a chunk or a body it returned. Nothing is allocated for a body
- * before it has fully arrived.
+ * **Memory.** Large chunks are queued, not re-concatenated; small ones
+ * (under 2 KiB) are copied together, so what the decoder holds stays within a
+ * small constant of the bytes it buffers however the stream is cut. A body
+ * (and the `sha1` field) that lies inside one pushed chunk is a view of it (no
+ * copy), so `push`/`pushEach` take ownership of the chunk: do not write into
+ * it afterwards (copy first if you reuse a read buffer). The decoder itself
+ * never writes into a chunk or a body it returned. A large body (64 KiB or
+ * more) that arrives over several chunks is, once half of it is in, decrypted,
+ * hashed and copied into its final buffer as it arrives, so it is held once
+ * rather than as chunks plus copies, and a header that lies about its length
+ * costs at most twice what was sent.
  *
  * @example
  * ```ts
@@ -97,24 +130,46 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export class FrameDecoder {
   readonly #maxBodyBytes: number;
+  readonly #maxSystemBodyBytes: number;
   readonly #crypto: PacketCrypto | undefined;
   readonly #verifySha1: boolean;
   readonly #scratch = new Uint8Array(HEADER_SIZE);
 
   // Queued chunks: #chunks[#first] is the oldest still holding bytes,
-  // starting at #head; the queue holds #buffered bytes from stream #offset.
+  // starting at #head; the queue holds #buffered bytes from stream #offset
+  // (less #streamed, the bytes of the current packet already handed to a
+  // body stream). #owned[i] marks the decoder's own coalescing buffers, which
+  // never leave the decoder: what comes out of them is copied.
   #chunks: Uint8Array[] = [];
+  #owned: boolean[] = [];
   #first = 0;
   #head = 0;
   #buffered = 0;
   #offset = 0;
-  // How much of the current partial header was validated, and the header once
+  // The coalescing buffer small chunks are copied into; #tailStart is where
+  // its queue entry begins, #tailEnd where its bytes end.
+  #tail: Uint8Array | undefined;
+  #tailStart = 0;
+  #tailEnd = 0;
+  // How much of the current partial header was validated, and its fields once
   // complete and valid (its body may still be on its way).
   #validated = 0;
-  #header: PacketHeader | undefined;
+  #hasHeader = false;
+  #protoId = 0;
+  #protoFmt = 0;
+  #serialNo = 0;
+  #bodyLen = 0;
+  #sha1: Uint8Array = EMPTY;
+  // A large body being decoded as it arrives.
+  #stream: BodyStream | undefined;
+  #streamed = 0;
+  #streamError: unknown;
   #fatal: CodecError | undefined;
 
-  /** Creates a decoder at stream offset 0. Throws `RangeError` for a bad `maxBodyBytes`. */
+  /**
+   * Creates a decoder at stream offset 0. Throws `RangeError` for a bad
+   * `maxBodyBytes` or `maxSystemBodyBytes`.
+   */
   constructor(options: FrameDecoderOptions = {}) {
     const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     if (!Number.isInteger(max) || max < 0) {
@@ -122,7 +177,14 @@ export class FrameDecoder {
         `maxBodyBytes must be a non-negative integer, got ${max}`,
       );
     }
+    const system = options.maxSystemBodyBytes ?? DEFAULT_MAX_SYSTEM_BODY_BYTES;
+    if (!Number.isInteger(system) || system < 0) {
+      throw new RangeError(
+        `maxSystemBodyBytes must be a non-negative integer, got ${system}`,
+      );
+    }
     this.#maxBodyBytes = max;
+    this.#maxSystemBodyBytes = Math.min(system, max);
     this.#crypto = options.crypto;
     this.#verifySha1 = options.verifySha1 ?? true;
   }
@@ -138,7 +200,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet consumed (a partial packet). */
   get bufferedBytes(): number {
-    return this.#buffered;
+    return this.#buffered + this.#streamed;
   }
 
   /** The fatal framing error that stopped the decoder, if any. */
@@ -193,128 +255,331 @@ export class FrameDecoder {
    * after a fatal error, which was already reported.
    */
   finish(): CodecError | undefined {
-    if (this.#fatal !== undefined || this.#buffered === 0) return undefined;
-    const h = this.#header;
+    const buffered = this.bufferedBytes;
+    if (this.#fatal !== undefined || buffered === 0) return undefined;
     return new CodecError(
       CodecErrorCode.Truncated,
-      h === undefined
-        ? `stream ended inside a packet header (${this.#buffered} of ${HEADER_SIZE} bytes)`
-        : `stream ended inside a packet (${this.#buffered} of ${
-          HEADER_SIZE + h.bodyLen
+      !this.#hasHeader
+        ? `stream ended inside a packet header (${buffered} of ${HEADER_SIZE} bytes)`
+        : `stream ended inside a packet (${buffered} of ${
+          HEADER_SIZE + this.#bodyLen
         } bytes)`,
-      h === undefined
-        ? { offset: this.#offset }
-        : { offset: this.#offset, protoId: h.protoId, serialNo: h.serialNo },
+      !this.#hasHeader ? { offset: this.#offset } : {
+        offset: this.#offset,
+        protoId: this.#protoId,
+        serialNo: this.#serialNo,
+      },
     );
   }
 
   /** Forgets buffered bytes and any fatal error: a new stream at offset 0. The crypto is left as it is. */
   reset(): void {
-    this.#chunks = [];
-    this.#first = 0;
-    this.#head = 0;
-    this.#buffered = 0;
+    this.#clearQueue();
     this.#offset = 0;
     this.#validated = 0;
-    this.#header = undefined;
+    this.#hasHeader = false;
+    this.#sha1 = EMPTY;
+    this.#stream = undefined;
+    this.#streamed = 0;
+    this.#streamError = undefined;
     this.#fatal = undefined;
   }
 
+  #clearQueue(): void {
+    this.#chunks = [];
+    this.#owned = [];
+    this.#first = 0;
+    this.#head = 0;
+    this.#buffered = 0;
+    this.#tail = undefined;
+  }
+
   #append(chunk: Uint8Array): void {
-    if (this.#fatal !== undefined || chunk.length === 0) return;
-    // A Buffer's subarray is a Buffer; bodies should all be plain Uint8Arrays.
-    this.#chunks.push(
-      chunk.constructor === Uint8Array
-        ? chunk
-        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    if (this.#fatal !== undefined) return;
+    const length = chunk.length;
+    if (length === 0) return;
+    this.#buffered += length;
+    const chunks = this.#chunks;
+    if (length >= COALESCE_BELOW) {
+      // A Buffer's subarray is a Buffer; bodies should all be plain Uint8Arrays.
+      chunks.push(
+        chunk.constructor === Uint8Array
+          ? chunk
+          : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
+      this.#owned.push(false);
+      return;
+    }
+    const tail = this.#tail;
+    if (tail !== undefined && this.#tailEnd + length <= tail.length) {
+      tail.set(chunk, this.#tailEnd);
+      const last = chunks.length - 1;
+      const entry = chunks[last];
+      if (
+        last >= this.#first && this.#owned[last] &&
+        entry.buffer === tail.buffer &&
+        entry.byteOffset + entry.length === tail.byteOffset + this.#tailEnd
+      ) {
+        chunks[last] = tail.subarray(this.#tailStart, this.#tailEnd + length);
+      } else {
+        this.#tailStart = this.#tailEnd;
+        chunks.push(tail.subarray(this.#tailStart, this.#tailEnd + length));
+        this.#owned.push(true);
+      }
+      this.#tailEnd += length;
+      return;
+    }
+    // A new coalescing buffer, sized to what is buffered: memory stays
+    // within a small factor of the bytes held, however small the chunks.
+    const capacity = Math.max(
+      length,
+      Math.min(MAX_TAIL, Math.max(MIN_TAIL, this.#buffered)),
     );
-    this.#buffered += chunk.length;
+    const fresh = new Uint8Array(capacity);
+    fresh.set(chunk);
+    this.#tail = fresh;
+    this.#tailStart = 0;
+    this.#tailEnd = length;
+    chunks.push(fresh.subarray(0, length));
+    this.#owned.push(true);
+  }
+
+  #limitFor(protoId: number): number {
+    // SYSTEM_PROTO_IDS are 1001..1006: one comparison on the hot path.
+    return protoId - 1001 >>> 0 < 6
+      ? this.#maxSystemBodyBytes
+      : this.#maxBodyBytes;
   }
 
   /** Decodes the next result from the buffered bytes, if they hold one. */
   #next(): FrameResult | undefined {
     if (this.#fatal !== undefined) return undefined;
-    let h = this.#header;
-    if (h === undefined) {
+    if (!this.#hasHeader) {
+      // The hot path: a whole valid packet inside the oldest (received)
+      // chunk is read in place, with no copy and no header object.
+      const first = this.#first;
+      if (first < this.#chunks.length && !this.#owned[first]) {
+        const c = this.#chunks[first];
+        const at = this.#head;
+        const available = c.length - at;
+        if (available >= HEADER_SIZE) {
+          const bodyLen = readU32(c, at + 12);
+          const protoId = readU32(c, at + 2);
+          if (
+            available - HEADER_SIZE >= bodyLen && c[at] === 0x46 &&
+            c[at + 1] === 0x54 && c[at + 7] === PROTO_VER &&
+            bodyLen <= this.#limitFor(protoId)
+          ) {
+            const offset = this.#offset;
+            const end = at + HEADER_SIZE + bodyLen;
+            this.#offset = offset + HEADER_SIZE + bodyLen;
+            this.#buffered -= HEADER_SIZE + bodyLen;
+            if (end === c.length) this.#dropFirst();
+            else this.#head = end;
+            return this.#complete(
+              offset,
+              protoId,
+              c[at + 6],
+              readU32(c, at + 8),
+              bodyLen,
+              c.subarray(at + HEADER_SIZE, end),
+              c,
+              at + 16,
+            );
+          }
+        }
+      }
       const checked = this.#checkHeader();
       if (checked === undefined) return undefined;
-      if (checked instanceof CodecError) {
+      if (checked !== true) {
         this.#fatal = checked;
         // Nothing after a lost boundary can be decoded: free it.
-        this.#chunks = [];
-        this.#first = 0;
-        this.#head = 0;
-        this.#buffered = 0;
+        this.#clearQueue();
         return { ok: false, error: checked };
       }
-      h = this.#header = checked;
+      this.#hasHeader = true;
     }
-    if (this.#buffered < HEADER_SIZE + h.bodyLen) return undefined;
+    const bodyLen = this.#bodyLen;
+    if (this.#stream === undefined && this.#streamed === 0) {
+      if (this.#buffered >= HEADER_SIZE + bodyLen) {
+        const offset = this.#offset;
+        this.#skip(HEADER_SIZE);
+        const wire = this.#take(bodyLen);
+        this.#offset += HEADER_SIZE + bodyLen;
+        this.#hasHeader = false;
+        this.#validated = 0;
+        return this.#complete(
+          offset,
+          this.#protoId,
+          this.#protoFmt,
+          this.#serialNo,
+          bodyLen,
+          wire,
+          this.#sha1,
+          0,
+        );
+      }
+      // Streamed once half the body is in: memory stays within twice the
+      // bytes received, whatever the header claims.
+      if (
+        bodyLen < STREAM_MIN ||
+        (this.#buffered - HEADER_SIZE) * 2 < bodyLen || !this.#startStream()
+      ) {
+        return undefined;
+      }
+    }
+    return this.#feedStream();
+  }
 
-    const offset = this.#offset;
+  /** Starts decoding a large body as it arrives, if its cipher allows. */
+  #startStream(): boolean {
+    const cipher = this.#crypto?.cipherFor(this.#protoId);
+    let stream: BodyStream | undefined;
+    const hash = this.#verifySha1;
+    if (cipher === undefined) stream = new PlainBodyStream(this.#bodyLen, hash);
+    else if (isStreamingCipher(cipher)) {
+      try {
+        stream = cipher[streamDecrypt](this.#bodyLen, hash);
+      } catch {
+        stream = undefined;
+      }
+    }
+    if (stream === undefined) return false;
+    this.#stream = stream;
     this.#skip(HEADER_SIZE);
-    const wire = this.#take(h.bodyLen);
-    this.#offset += HEADER_SIZE + h.bodyLen;
-    this.#header = undefined;
-    this.#validated = 0;
+    this.#streamed = HEADER_SIZE;
+    return true;
+  }
 
-    const where = { offset, protoId: h.protoId, serialNo: h.serialNo };
+  #feedStream(): FrameResult | undefined {
+    const total = HEADER_SIZE + this.#bodyLen;
+    let wanted = Math.min(this.#buffered, total - this.#streamed);
+    while (wanted > 0) {
+      const c = this.#chunks[this.#first];
+      const count = Math.min(c.length - this.#head, wanted);
+      const piece = c.subarray(this.#head, this.#head + count);
+      if (this.#streamError === undefined) {
+        try {
+          this.#stream!.write(piece);
+        } catch (error) {
+          this.#streamError = error;
+        }
+      }
+      this.#skip(count);
+      this.#streamed += count;
+      wanted -= count;
+    }
+    if (this.#streamed < total) return undefined;
+    const stream = this.#stream!;
+    this.#stream = undefined;
+    this.#streamed = 0;
+    const offset = this.#offset;
+    this.#offset += total;
+    this.#hasHeader = false;
+    this.#validated = 0;
+    let error = this.#streamError;
+    this.#streamError = undefined;
+    let body: Uint8Array = EMPTY;
+    if (error === undefined) {
+      try {
+        body = stream.end();
+      } catch (thrown) {
+        error = thrown;
+      }
+    }
+    const where = {
+      offset,
+      protoId: this.#protoId,
+      serialNo: this.#serialNo,
+    };
+    if (error !== undefined) return decryptError(error, where);
+    const digest = stream.sha1();
+    if (digest !== undefined && !sameSha1(digest, this.#sha1)) {
+      return sha1Mismatch(where);
+    }
+    return this.#verified(
+      where,
+      this.#protoFmt,
+      total - HEADER_SIZE,
+      body,
+      this.#sha1,
+      0,
+      false,
+    );
+  }
+
+  /** Decrypts and checks a whole body. */
+  #complete(
+    offset: number,
+    protoId: number,
+    protoFmt: number,
+    serialNo: number,
+    bodyLen: number,
+    wire: Uint8Array,
+    sha1Bytes: Uint8Array,
+    sha1At: number,
+  ): FrameResult {
     let body = wire;
     if (this.#crypto !== undefined) {
       try {
-        body = this.#crypto.decryptBody(h.protoId, wire);
+        body = this.#crypto.decryptBody(protoId, wire);
       } catch (error) {
-        const code = error instanceof CodecError
-          ? error.code
-          : CodecErrorCode.DecryptFailed;
-        const message = error instanceof CodecError
-          ? error.message
-          : `could not decrypt the body of protoID ${h.protoId}`;
-        return {
-          ok: false,
-          error: new CodecError(code, message, { ...where, cause: error }),
-        };
+        return decryptError(error, { offset, protoId, serialNo });
       }
     }
-    if (this.#verifySha1) {
-      const digest = createHash("sha1").update(body).digest();
-      if (!sameBytes(digest, h.sha1)) {
-        return {
-          ok: false,
-          error: new CodecError(
-            CodecErrorCode.Sha1Mismatch,
-            `SHA-1 of the body of protoID ${h.protoId} serialNo ${h.serialNo} differs from its header's`,
-            where,
-          ),
-        };
-      }
+    return this.#verified(
+      { offset, protoId, serialNo },
+      protoFmt,
+      bodyLen,
+      body,
+      sha1Bytes,
+      sha1At,
+    );
+  }
+
+  #verified(
+    where: { offset: number; protoId: number; serialNo: number },
+    protoFmt: number,
+    bodyLen: number,
+    body: Uint8Array,
+    sha1Bytes: Uint8Array,
+    sha1At: number,
+    verify: boolean = this.#verifySha1,
+  ): FrameResult {
+    if (verify && !sha1Matches(body, sha1Bytes, sha1At)) {
+      return sha1Mismatch(where);
     }
     return {
       ok: true,
       packet: {
-        protoId: h.protoId,
-        protoFmt: h.protoFmt,
-        serialNo: h.serialNo,
+        protoId: where.protoId,
+        protoFmt,
+        serialNo: where.serialNo,
         body,
-        offset,
-        bodyLen: h.bodyLen,
-        sha1: h.sha1,
+        offset: where.offset,
+        bodyLen,
+        sha1: sha1At === 0 && sha1Bytes.length === 20
+          ? sha1Bytes
+          : sha1Bytes.subarray(sha1At, sha1At + 20),
       },
     };
   }
 
   /**
-   * Validates as much of the pending header as has arrived. Returns the
-   * header once complete and valid, a fatal error, or `undefined` to wait.
+   * Validates as much of the pending header as has arrived. Returns `true`
+   * once it is complete and valid (its fields stored), a fatal error, or
+   * `undefined` to wait.
    */
-  #checkHeader(): PacketHeader | CodecError | undefined {
+  #checkHeader(): true | CodecError | undefined {
     const available = Math.min(this.#buffered, HEADER_SIZE);
     let checkpoint = 0;
     for (const c of CHECKPOINTS) if (c <= available) checkpoint = c;
     if (checkpoint <= this.#validated) return undefined;
     this.#validated = checkpoint;
 
-    const [bytes, at] = this.#peek(checkpoint);
+    const inPlace = this.#peek(checkpoint);
+    const bytes = inPlace ? this.#chunks[this.#first] : this.#scratch;
+    const at = inPlace ? this.#head : 0;
     const offset = this.#offset;
     const bad = bytes[at] !== 0x46
       ? bytes[at]
@@ -343,26 +608,37 @@ export class FrameDecoder {
     }
     if (checkpoint < 16) return undefined;
     const bodyLen = readU32(bytes, at + 12);
-    if (bodyLen > this.#maxBodyBytes) {
+    const limit = this.#limitFor(protoId);
+    if (bodyLen > limit) {
+      const what = limit === this.#maxBodyBytes
+        ? "limit"
+        : `limit for protoID ${protoId}`;
       return new CodecError(
         CodecErrorCode.BodyTooLarge,
-        `header at stream offset ${offset} claims a ${bodyLen}-byte body, over the ${this.#maxBodyBytes}-byte limit`,
+        `header at stream offset ${offset} claims a ${bodyLen}-byte body, over the ${limit}-byte ${what}`,
         { offset, protoId, serialNo },
       );
     }
     if (checkpoint < HEADER_SIZE) return undefined;
-    // Magic and version were checked above, so this cannot throw.
-    return decodeHeader(bytes, at);
+    this.#protoId = protoId;
+    this.#protoFmt = bytes[at + 6];
+    this.#serialNo = serialNo;
+    this.#bodyLen = bodyLen;
+    // A view of a received chunk is as stable as a copy; the decoder's own
+    // buffers (and the scratch) are not.
+    this.#sha1 = inPlace && !this.#owned[this.#first]
+      ? bytes.subarray(at + 16, at + 36)
+      : bytes.slice(at + 16, at + 36);
+    return true;
   }
 
   /**
-   * The first `n` (<= 44) buffered bytes as `[bytes, start]`: a view of the
-   * oldest chunk when they lie in it, else a copy in the scratch buffer (so
-   * only valid until the next call).
+   * Whether the first `n` (<= 44) buffered bytes lie in the oldest chunk
+   * (from #head); if not, they are copied into the scratch buffer.
    */
-  #peek(n: number): [Uint8Array, number] {
+  #peek(n: number): boolean {
     const first = this.#chunks[this.#first];
-    if (first.length - this.#head >= n) return [first, this.#head];
+    if (first.length - this.#head >= n) return true;
     let filled = 0;
     let start = this.#head;
     for (let i = this.#first; filled < n; i++) {
@@ -372,18 +648,23 @@ export class FrameDecoder {
       filled += count;
       start = 0;
     }
-    return [this.#scratch, 0];
+    return false;
   }
 
-  /** Consumes `n` buffered bytes and returns them, as a view when they lie in one chunk. */
+  /**
+   * Consumes `n` buffered bytes and returns them: a view when they lie in one
+   * received chunk, else a copy.
+   */
   #take(n: number): Uint8Array {
     const first = this.#chunks[this.#first];
     if (first !== undefined && first.length - this.#head >= n) {
-      const view = first.subarray(this.#head, this.#head + n);
+      const view = this.#owned[this.#first]
+        ? first.slice(this.#head, this.#head + n)
+        : first.subarray(this.#head, this.#head + n);
       this.#skip(n);
       return view;
     }
-    const out = new Uint8Array(n);
+    const out = allocBody(n);
     let filled = 0;
     while (filled < n) {
       const c = this.#chunks[this.#first];
@@ -413,13 +694,64 @@ export class FrameDecoder {
   #dropFirst(): void {
     this.#head = 0;
     // Release the chunk now: a caller may keep bodies (views) of later ones.
-    this.#chunks[this.#first++] = undefined as unknown as Uint8Array;
+    this.#chunks[this.#first++] = EMPTY;
     if (this.#first === this.#chunks.length) {
       this.#chunks = [];
+      this.#owned = [];
       this.#first = 0;
+      // Nothing of the coalescing buffer ever left the decoder: reuse it.
+      if (this.#tail !== undefined) {
+        this.#tailStart = 0;
+        this.#tailEnd = 0;
+      }
     } else if (this.#first >= 1024 && this.#first * 2 >= this.#chunks.length) {
       this.#chunks = this.#chunks.slice(this.#first);
+      this.#owned = this.#owned.slice(this.#first);
       this.#first = 0;
     }
   }
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+// Chunks smaller than this are copied into the decoder's own buffers, which
+// start at MIN_TAIL bytes and grow with what is buffered up to MAX_TAIL.
+const COALESCE_BELOW = 2048;
+const MIN_TAIL = 256;
+const MAX_TAIL = 16 * 1024;
+// Bodies at least this large that arrive over several chunks are decoded
+// as they arrive.
+const STREAM_MIN = 64 * 1024;
+
+function sha1Mismatch(
+  where: { offset: number; protoId: number; serialNo: number },
+): FrameResult {
+  return {
+    ok: false,
+    error: new CodecError(
+      CodecErrorCode.Sha1Mismatch,
+      `SHA-1 of the body of protoID ${where.protoId} serialNo ${where.serialNo} differs from its header's`,
+      where,
+    ),
+  };
+}
+
+function sameSha1(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 20; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function decryptError(
+  error: unknown,
+  where: { offset: number; protoId: number; serialNo: number },
+): FrameResult {
+  const code = error instanceof CodecError
+    ? error.code
+    : CodecErrorCode.DecryptFailed;
+  const message = error instanceof CodecError
+    ? error.message
+    : `could not decrypt the body of protoID ${where.protoId}`;
+  return {
+    ok: false,
+    error: new CodecError(code, message, { ...where, cause: error }),
+  };
 }

@@ -6,7 +6,8 @@
  *
  * Field names are the .proto names. Unsigned 64-bit fields (IDs) are decimal
  * strings, because they pass 2^53; the signed 64-bit `time` fields are
- * numbers (seconds). Enum-like fields are plain numbers, so a value a newer
+ * {@link Int64}: numbers (seconds), or exact decimal strings beyond 2^53, so
+ * every decoded message re-encodes to the same bytes. Enum-like fields are plain numbers, so a value a newer
  * OpenD adds survives decoding; `nameOf` from `definitions.ts` names them.
  *
  * Every failure is a {@link CodecError}: MALFORMED_PROTOBUF or MALFORMED_JSON
@@ -37,7 +38,6 @@
  */
 import {
   decodeJson,
-  decodeProtobuf,
   encodeJson,
   encodeProtobuf,
   fromTyped,
@@ -49,8 +49,16 @@ import {
 } from "./_schema.ts";
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
 import { ProtoFmt, ProtoId } from "./definitions.ts";
+import { readProtobuf } from "./_proto_reader.ts";
 
 export type { JsonObject, JsonValue };
+
+/**
+ * A signed 64-bit integer in a typed message: a number when it is a safe
+ * integer (every clock value), else its exact decimal string. Encoders take
+ * either.
+ */
+export type Int64 = number | string;
 
 /** `Common.ProgramStatus`: OpenD's status with an optional explanation. */
 export interface ProgramStatus {
@@ -127,7 +135,7 @@ export interface GetGlobalStateS2C {
   /** OpenD's build number. */
   serverBuildNo: number;
   /** Server time, seconds since the Unix epoch. */
-  time: number;
+  time: Int64;
   /** OpenD host's clock, seconds with a fraction. */
   localTime?: number;
   /** OpenD's program status: use it to seed the gateway state after (re)connecting. */
@@ -143,13 +151,13 @@ export interface GetGlobalStateS2C {
 /** `KeepAlive.C2S`. */
 export interface KeepAliveC2S {
   /** Client time, seconds since the Unix epoch. */
-  time: number;
+  time: Int64;
 }
 
 /** `KeepAlive.S2C`. */
 export interface KeepAliveS2C {
   /** Server time, seconds since the Unix epoch. */
-  time: number;
+  time: Int64;
 }
 
 /** `Verification.C2S`: request or submit a verification code. */
@@ -377,8 +385,29 @@ function decodeCanonical(
     schema,
     canonical: fmt === ProtoFmt.Json
       ? decodeJson(schema, body)
-      : decodeProtobuf(schema, body),
+      : readProtobuf(schema.fullName, body, "json") as JsonObject,
   }));
+}
+
+/**
+ * The typed message: protobuf is read straight into it (the receive path),
+ * JSON through the canonical form.
+ */
+function decodeTypedMessage(
+  protoId: number,
+  direction: MessageDirection,
+  body: Uint8Array,
+  fmt: number,
+): Record<string, unknown> {
+  if (fmt === ProtoFmt.Protobuf) {
+    const schema = schemaFor(protoId, direction);
+    return withProtoId(
+      protoId,
+      () => readProtobuf(schema.fullName, body, "typed"),
+    );
+  }
+  const { schema, canonical } = decodeCanonical(protoId, direction, body, fmt);
+  return toTyped(schema, canonical);
 }
 
 function encodeTyped(
@@ -435,8 +464,7 @@ export function decodeRequest<P extends RequestProtoId>(
   body: Uint8Array,
   fmt: number = ProtoFmt.Protobuf,
 ): C2SOf<P> {
-  const { schema, canonical } = decodeCanonical(protoId, "request", body, fmt);
-  return toTyped(schema, canonical).c2s as C2SOf<P>;
+  return decodeTypedMessage(protoId, "request", body, fmt).c2s as C2SOf<P>;
 }
 
 /**
@@ -479,8 +507,12 @@ export function decodeResponse<P extends MessageProtoId>(
   body: Uint8Array,
   fmt: number = ProtoFmt.Protobuf,
 ): Response<S2COf<P>> {
-  const { schema, canonical } = decodeCanonical(protoId, "response", body, fmt);
-  return toTyped(schema, canonical) as unknown as Response<S2COf<P>>;
+  return decodeTypedMessage(
+    protoId,
+    "response",
+    body,
+    fmt,
+  ) as unknown as Response<S2COf<P>>;
 }
 
 /**

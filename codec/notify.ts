@@ -24,6 +24,7 @@ import {
   toTyped,
 } from "./_schema.ts";
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
+import { readProtobuf } from "./_proto_reader.ts";
 import {
   GtwEventType,
   nameOf,
@@ -109,34 +110,56 @@ export function toSystemNotification(s2c: NotifyS2C): SystemNotification {
   return fromS2C(toTyped(schema, canonical) as unknown as NotifyS2C, canonical);
 }
 
-function fromS2C(s2c: NotifyS2C, canonical: JsonObject): SystemNotification {
+// Object literals throughout: a spread followed by more properties takes a
+// slow path in V8, and this runs for every push.
+function fromS2C(
+  s2c: NotifyS2C,
+  canonical?: JsonObject,
+): SystemNotification {
   const type = s2c.type;
   switch (type) {
-    case NotifyType.GtwEvent:
-      if (s2c.event) {
+    case NotifyType.GtwEvent: {
+      const event = s2c.event;
+      if (event) {
         return {
-          ...base("gtwEvent", type),
-          eventType: s2c.event.eventType,
-          eventName: nameOf(GtwEventType, s2c.event.eventType),
-          desc: s2c.event.desc,
+          kind: "gtwEvent",
+          type,
+          typeName: "GtwEvent",
+          eventType: event.eventType,
+          eventName: nameOf(GtwEventType, event.eventType),
+          desc: event.desc,
         };
       }
       break;
+    }
     case NotifyType.ProgramStatus:
       if (s2c.programStatus) {
         const { type: status, strExtDesc } = s2c.programStatus.programStatus;
-        return {
-          ...base("programStatus", type),
-          status,
-          statusName: nameOf(ProgramStatusType, status),
-          ...(strExtDesc === undefined ? {} : { strExtDesc }),
-        };
+        const statusName = nameOf(ProgramStatusType, status);
+        return strExtDesc === undefined
+          ? {
+            kind: "programStatus",
+            type,
+            typeName: "ProgramStatus",
+            status,
+            statusName,
+          }
+          : {
+            kind: "programStatus",
+            type,
+            typeName: "ProgramStatus",
+            status,
+            statusName,
+            strExtDesc,
+          };
       }
       break;
     case NotifyType.ConnStatus:
       if (s2c.connectStatus) {
         return {
-          ...base("connStatus", type),
+          kind: "connStatus",
+          type,
+          typeName: "ConnStatus",
           qotLogined: s2c.connectStatus.qotLogined,
           trdLogined: s2c.connectStatus.trdLogined,
         };
@@ -144,18 +167,30 @@ function fromS2C(s2c: NotifyS2C, canonical: JsonObject): SystemNotification {
       break;
     case NotifyType.QotRight:
       if (s2c.qotRight) {
-        return { ...base("qotRight", type), rights: { ...s2c.qotRight } };
+        return {
+          kind: "qotRight",
+          type,
+          typeName: "QotRight",
+          rights: { ...s2c.qotRight },
+        };
       }
       break;
     case NotifyType.APILevel:
       if (s2c.apiLevel) {
-        return { ...base("apiLevel", type), apiLevel: s2c.apiLevel.apiLevel };
+        return {
+          kind: "apiLevel",
+          type,
+          typeName: "APILevel",
+          apiLevel: s2c.apiLevel.apiLevel,
+        };
       }
       break;
     case NotifyType.APIQuota:
       if (s2c.apiQuota) {
         return {
-          ...base("apiQuota", type),
+          kind: "apiQuota",
+          type,
+          typeName: "APIQuota",
           subQuota: s2c.apiQuota.subQuota,
           historyKLQuota: s2c.apiQuota.historyKLQuota,
         };
@@ -167,7 +202,10 @@ function fromS2C(s2c: NotifyS2C, canonical: JsonObject): SystemNotification {
       }
       break;
   }
-  return { ...base("unknown", type), s2c: canonical };
+  return {
+    ...base("unknown", type),
+    s2c: canonical ?? fromTyped(schemaOf(S2C_SCHEMA), s2c),
+  };
 }
 
 /**
@@ -190,10 +228,13 @@ export function decodeNotification(
   body: Uint8Array,
   fmt: number = ProtoFmt.Protobuf,
 ): SystemNotification {
-  const canonical = toJsonMapping(ProtoId.Notify, "response", body, fmt);
-  const s2c = canonical.s2c as JsonObject | undefined;
+  const response = fmt === ProtoFmt.Protobuf ? readNotify(body) : toTyped(
+    schemaOf(RESPONSE_SCHEMA),
+    toJsonMapping(ProtoId.Notify, "response", body, fmt),
+  );
+  const s2c = response.s2c as NotifyS2C | undefined;
   if (!s2c) {
-    const { retType, retMsg } = canonical;
+    const { retType, retMsg } = response;
     throw new CodecError(
       fmt === ProtoFmt.Json
         ? CodecErrorCode.MalformedJson
@@ -204,10 +245,23 @@ export function decodeNotification(
       { protoId: ProtoId.Notify },
     );
   }
-  return fromS2C(
-    toTyped(schemaOf(S2C_SCHEMA), s2c) as unknown as NotifyS2C,
-    s2c,
-  );
+  return fromS2C(s2c);
+}
+
+const RESPONSE_SCHEMA = "Notify.Response";
+
+function readNotify(body: Uint8Array): Record<string, unknown> {
+  try {
+    return readProtobuf(RESPONSE_SCHEMA, body, "typed");
+  } catch (error) {
+    if (error instanceof CodecError) {
+      throw new CodecError(error.code, error.message, {
+        protoId: ProtoId.Notify,
+        cause: error.cause,
+      });
+    }
+    throw error;
+  }
 }
 
 /**

@@ -2,9 +2,9 @@
  * Whole packets: header plus body, and how to put one on the wire.
  * @module
  */
-import { createHash } from "node:crypto";
 import { HEADER_SIZE, PROTO_VER, writeHeader } from "./header.ts";
 import type { PacketCrypto } from "./packet_crypto.ts";
+import { sha1Digest } from "./_sha1.ts";
 
 /** A packet with its plaintext body. */
 export interface Packet {
@@ -36,7 +36,10 @@ export interface DecodedPacket extends Packet {
   offset: number;
   /** Body length on the wire (after encryption), as the header says. */
   bodyLen: number;
-  /** The header's SHA-1 of the plaintext body (20 bytes, a copy). */
+  /**
+   * The header's SHA-1 of the plaintext body (20 bytes): a view of the
+   * received chunk when the header lay in one, else a copy.
+   */
   sha1: Uint8Array;
 }
 
@@ -50,8 +53,7 @@ export interface DecodedPacket extends Packet {
  * ```
  */
 export function sha1(bytes: Uint8Array): Uint8Array {
-  const digest = createHash("sha1").update(bytes).digest();
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+  return sha1Digest(bytes);
 }
 
 /**
