@@ -573,7 +573,7 @@ async function simCliPart(
   emitText("sim CLI stderr", out.stderr);
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -597,7 +597,7 @@ async function servePart(
   });
   const tap = await WireTap.start(sim.address.port);
   taps.push(tap);
-  const listen = await freePort();
+  const listen = freePort();
   const base = `http://127.0.0.1:${listen}`;
   const answers: string[] = [];
   const get = async (path: string, init?: RequestInit) => {
