@@ -18,6 +18,7 @@ import {
   ProtoId,
   RsaKey,
   sha1,
+  SYSTEM_PROTO_IDS,
 } from "../codec/mod.ts";
 import { Rng } from "./_rng.ts";
 import { SeededRsa } from "./_seeded_rsa.ts";
@@ -106,11 +107,13 @@ function generate(rng: Rng): {
   bytes: Uint8Array;
   sent: Sent[];
   maxBodyBytes: number;
+  maxSystemBodyBytes: number;
   key: { text: string; iv: string | undefined } | undefined;
 } {
   const mode = rng.pick(STREAM_MODES);
   // Every generated body fits each limit; only lies exceed them.
   const maxBodyBytes = rng.pick([64 * 1024 * 1024, 1 << 20, 200_000]);
+  const maxSystemBodyBytes = rng.pick([8192, 65_536]);
   const parts: Uint8Array[] = [];
   const sent: Sent[] = [];
   let offset = 0;
@@ -185,6 +188,11 @@ function generate(rng: Rng): {
     if (protoId === ProtoId.InitConnect && mode === "RSA") {
       plain = plain.subarray(0, 4096);
     }
+    // System messages are small: the decoder holds them to a smaller limit
+    // (room left for AES padding and RSA's 100-in-128 growth).
+    if (SYSTEM_PROTO_IDS.includes(protoId)) {
+      plain = plain.subarray(0, Math.floor((maxSystemBodyBytes - 32) * 0.78));
+    }
     add(protoId, fmt, plain);
   }
   const bytes = new Uint8Array(offset);
@@ -193,7 +201,7 @@ function generate(rng: Rng): {
     bytes.set(p, at);
     at += p.length;
   }
-  return { mode, bytes, sent, maxBodyBytes, key };
+  return { mode, bytes, sent, maxBodyBytes, maxSystemBodyBytes, key };
 }
 
 /** Corrupts the stream (or not); returns the first changed offset. */
@@ -341,6 +349,7 @@ function decodeAll(
   mode: StreamMode,
   key: { text: string; iv: string | undefined } | undefined,
   maxBodyBytes: number,
+  maxSystemBodyBytes: number,
   nextSize: () => number,
 ): Decoded {
   const crypto = new PacketCrypto(
@@ -352,7 +361,11 @@ function decodeAll(
       }),
     },
   );
-  const decoder = new FrameDecoder({ crypto, maxBodyBytes });
+  const decoder = new FrameDecoder({
+    crypto,
+    maxBodyBytes,
+    maxSystemBodyBytes,
+  });
   const out: Decoded = { summary: [], bodies: [], chunks: 0, violations: [] };
   const onResult = (r: FrameResult) => {
     if (!r.ok) {
@@ -440,13 +453,21 @@ export function fuzzFrameStream(
   index: number,
 ): FrameStreamOutcome {
   const rng = new Rng(seed, index);
-  const { mode, bytes: clean, sent, maxBodyBytes, key } = generate(rng);
+  const { mode, bytes: clean, sent, maxBodyBytes, maxSystemBodyBytes, key } =
+    generate(rng);
   const { bytes, at, what } = mutate(rng, clean, sent, maxBodyBytes);
   const violations: string[] = [];
   let chunks = 0;
   let reference: Decoded | undefined;
   for (const plan of chunkings(rng, bytes.length)) {
-    const decoded = decodeAll(bytes, mode, key, maxBodyBytes, plan);
+    const decoded = decodeAll(
+      bytes,
+      mode,
+      key,
+      maxBodyBytes,
+      maxSystemBodyBytes,
+      plan,
+    );
     chunks += decoded.chunks;
     violations.push(...decoded.violations);
     if (reference === undefined) {
