@@ -5,7 +5,8 @@
  * - the OpenD wire protocol (`codec/`): header, frame decoder, RSA and AES
  *   bodies, protobuf and JSON messages, the General Definitions;
  * - pure XState v5 statecharts (`machines/`): OpenD's program status, the
- *   session supervisor, the GtwEvent reaction policy table, diagrams;
+ *   session supervisor, the GtwEvent reaction policy table;
+ * - diagrams of any XState machine (`viz/`): Mermaid and Graphviz DOT;
  * - a real client (`client/`): one call connects to OpenD over TCP and keeps
  *   it useful, unattended (keep-alive, reconnect, codes, relogin);
  * - a scriptable OpenD simulator speaking the real protocol on loopback
@@ -26,5 +27,6 @@
  */
 export * from "./codec/mod.ts";
 export * from "./machines/mod.ts";
+export * from "./viz/mod.ts";
 export * from "./sim/mod.ts";
 export * from "./client/mod.ts";

@@ -8,7 +8,13 @@
  */
 
 const queue: (() => void)[] = [];
-let channel: MessageChannel | undefined;
+// What is used of a MessageChannel, spelt out: Deno's and Node's types of it
+// differ (Node's MessagePort declares no `onmessage`), the runtimes do not.
+interface Channel {
+  readonly port1: { onmessage: (() => void) | null; close(): void };
+  readonly port2: { postMessage(message: null): void; close(): void };
+}
+let channel: Channel | undefined;
 
 function runOne(): void {
   const next = queue.shift();
@@ -29,8 +35,9 @@ export function _later(fn: () => void): void {
     return;
   }
   if (channel === undefined) {
-    channel = new MessageChannel();
-    channel.port1.onmessage = runOne;
+    const created: Channel = new MessageChannel() as unknown as Channel;
+    created.port1.onmessage = runOne;
+    channel = created;
   }
   channel.port2.postMessage(null);
 }

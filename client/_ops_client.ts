@@ -7,7 +7,7 @@
 import { redactSecrets } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _sendOpsLine } from "./_ops_port.ts";
-import { _tooFrequentWait } from "./_wire.ts";
+import { _tooFrequentWait } from "./_typed_response.ts";
 import {
   OPS_RATE_LIMITS,
   type RateLimit,

@@ -1,7 +1,8 @@
 /**
  * The wire side of a client: the current connection, serial numbers,
- * requests matched by (protoID, serialNo), pushes to subscribers, and the
- * order in which all of it reaches the supervisor and user code.
+ * requests matched by (protoID, serialNo), pushes to subscribers (kept by
+ * `_push_fanout.ts`), and the order in which all of it reaches the
+ * supervisor and user code.
  *
  * Two orders are kept:
  * - **Supervisor order.** A response to one of the supervisor's requests
@@ -22,45 +23,28 @@ import {
   createAesCipher,
   type DecodedPacket,
   decodeNotification,
-  decodeResponse,
   encodePacket,
   encodeRequest,
-  type MessageProtoId,
   PacketEncAlgo,
   ProtoId,
   type RequestProtoId,
-  RetType,
   type RsaKey,
   type S2COf,
 } from "../codec/mod.ts";
-import { type LinkEvent, redactSecrets } from "../machines/mod.ts";
+import type { LinkEvent } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
 import { _Connection, type _InitInfo, type _Pending } from "./_connection.ts";
 import { _DeliveryQueue } from "./_delivery_queue.ts";
 import { _later } from "./_later.ts";
+import { _messageOf } from "./_message_of.ts";
+import {
+  _PushFanout,
+  type PushHandler,
+  type PushPacket,
+} from "./_push_fanout.ts";
 import { _SerialCounter } from "./_serial.ts";
+import { _typedResponse } from "./_typed_response.ts";
 import type { HandlerErrorContext } from "./options.ts";
-
-/** A packet as it arrived: the raw decrypted body and its header fields. */
-export interface RawPacket {
-  /** The protocol ID. */
-  readonly protoId: number;
-  /** 0 protobuf, 1 JSON. */
-  readonly protoFmt: number;
-  /** The header's serial number. */
-  readonly serialNo: number;
-  /** The decrypted body, untouched. */
-  readonly body: Uint8Array;
-}
-
-/** A push as `onPush` handlers get it. */
-export type PushPacket = RawPacket;
-
-/**
- * An `onPush` handler. It may return a promise: the next response or push is
- * delivered once it settles.
- */
-export type PushHandler = (push: PushPacket) => void | Promise<void>;
 
 /** What the wire needs from the client's options. */
 export interface _WireOptions {
@@ -94,38 +78,12 @@ export interface _SendOptions {
 
 type SendBack = (event: LinkEvent) => void;
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as PromiseLike<unknown>).then === "function";
-}
-
-const TOO_FREQUENT = /too frequent|频繁/i;
-const WAIT = /(\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?|秒)\b/i;
-
-/**
- * For an OpenD answer that says "too frequent": how long it asked to wait
- * (0 when it did not say); `undefined` for any other answer.
- */
-export function _tooFrequentWait(text: string): number | undefined {
-  if (!TOO_FREQUENT.test(text)) return undefined;
-  const wait = WAIT.exec(text);
-  if (wait === null) return 0;
-  const n = Number(wait[1]);
-  return Math.ceil(wait[2].toLowerCase() === "ms" ? n : n * 1_000);
-}
-
-/** `error`'s message, for people. */
-export function _messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** See the module doc. */
 export class _Wire {
   readonly #o: _WireOptions;
   readonly #serial = new _SerialCounter();
   readonly #queue: _DeliveryQueue;
-  readonly #push = new Map<number | "*", Set<PushHandler>>();
+  readonly #pushes: _PushFanout;
   readonly #sockets = new Set<Promise<void>>();
   #conn: _Connection | undefined;
   #connSeq = 0;
@@ -136,6 +94,7 @@ export class _Wire {
 
   constructor(options: _WireOptions) {
     this.#o = options;
+    this.#pushes = new _PushFanout(options.report, options.closing);
     this.#queue = new _DeliveryQueue((error) =>
       options.report(error, { source: "push" })
     );
@@ -262,20 +221,7 @@ export class _Wire {
 
   /** Subscribes `handler` to pushes of `protoId` (or every one with "*"). */
   onPush(protoId: number | "*", handler: PushHandler): () => void {
-    let set = this.#push.get(protoId);
-    if (set === undefined) {
-      set = new Set();
-      this.#push.set(protoId, set);
-    }
-    // A wrapper, so the same function subscribed twice is delivered twice.
-    const entry: PushHandler = (push) => handler(push);
-    set.add(entry);
-    return () => {
-      set.delete(entry);
-      if (set.size === 0 && this.#push.get(protoId) === set) {
-        this.#push.delete(protoId);
-      }
-    };
+    return this.#pushes.subscribe(protoId, handler);
   }
 
   #onPacket(conn: _Connection, packet: DecodedPacket, sendBack: SendBack) {
@@ -291,14 +237,14 @@ export class _Wire {
         });
       } catch { /* an unreadable Notify: subscribers still get the bytes */ }
     }
-    if (this.#handlersFor(packet.protoId).length === 0) return;
+    if (this.#pushes.handlersFor(packet.protoId).length === 0) return;
     const push: PushPacket = {
       protoId: packet.protoId,
       protoFmt: packet.protoFmt,
       serialNo: packet.serialNo,
       body: packet.body,
     };
-    this.#queue.push({ run: () => this.#deliver(push) });
+    this.#queue.push({ run: () => this.#pushes.deliver(push) });
   }
 
   #toSupervisor(sendBack: SendBack, event: LinkEvent): void {
@@ -322,106 +268,7 @@ export class _Wire {
     settled.then(release, release);
   }
 
-  #handlersFor(protoId: number): PushHandler[] {
-    const exact = this.#push.get(protoId);
-    const any = this.#push.get("*");
-    if (exact === undefined && any === undefined) return [];
-    return [...exact ?? [], ...any ?? []];
-  }
-
-  /** Runs the handlers in order; returns a promise only if one is async. */
-  #deliver(push: PushPacket): unknown {
-    const handlers = this.#handlersFor(push.protoId);
-    for (let i = 0; i < handlers.length; i++) {
-      let result: unknown;
-      try {
-        result = handlers[i](push);
-      } catch (error) {
-        this.#o.report(error, { source: "push", protoId: push.protoId });
-        continue;
-      }
-      if (isPromiseLike(result)) {
-        return this.#deliverRest(result, handlers.slice(i + 1), push);
-      }
-    }
-    return undefined;
-  }
-
-  async #deliverRest(
-    first: PromiseLike<unknown>,
-    rest: PushHandler[],
-    push: PushPacket,
-  ): Promise<void> {
-    const context = { source: "push" as const, protoId: push.protoId };
-    try {
-      await first;
-    } catch (error) {
-      this.#o.report(error, context);
-    }
-    for (const handler of rest) {
-      if (this.#o.closing()) return;
-      try {
-        await handler(push);
-      } catch (error) {
-        this.#o.report(error, context);
-      }
-    }
-  }
-
   // ------------------------------------------------------------ requests
-
-  /** The typed S2C of a response, or the ClientError it amounts to. */
-  typedResponse<P extends MessageProtoId>(
-    protoId: P,
-    packet: DecodedPacket,
-  ): S2COf<P> {
-    const { serialNo } = packet;
-    let response;
-    try {
-      response = decodeResponse(protoId, packet.body, packet.protoFmt);
-    } catch (error) {
-      throw new ClientError(
-        ClientErrorCode.Protocol,
-        `protoID ${protoId} #${serialNo}: unreadable response: ${
-          _messageOf(error)
-        }`,
-        { protoId, serialNo, cause: error },
-      );
-    }
-    if (response.retType !== RetType.Succeed) {
-      const retMsg = response.retMsg === undefined
-        ? undefined
-        : redactSecrets(response.retMsg);
-      const retryAfterMs = retMsg === undefined
-        ? undefined
-        : _tooFrequentWait(retMsg);
-      throw new ClientError(
-        ClientErrorCode.RequestFailed,
-        `protoID ${protoId} #${serialNo} failed: retType ${response.retType}${
-          retMsg ? `, ${retMsg}` : ""
-        }${response.errCode ? ` (errCode ${response.errCode})` : ""}`,
-        {
-          protoId,
-          serialNo,
-          retType: response.retType,
-          ...(retMsg === undefined ? {} : { retMsg }),
-          ...(response.errCode === undefined
-            ? {}
-            : { errCode: response.errCode }),
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        },
-      );
-    }
-    if (response.s2c === undefined) {
-      if (protoId === ProtoId.Verification) return {} as S2COf<P>;
-      throw new ClientError(
-        ClientErrorCode.Protocol,
-        `protoID ${protoId} #${serialNo}: a successful response without s2c`,
-        { protoId, serialNo },
-      );
-    }
-    return response.s2c;
-  }
 
   /**
    * A supervisor request on `conn`, settling with `output(s2c)` computed on
@@ -459,7 +306,7 @@ export class _Wire {
       protoFmt,
       body,
       anyAnswer ??
-        ((packet) => output(this.typedResponse(protoId, packet), packet)),
+        ((packet) => output(_typedResponse(protoId, packet), packet)),
       { timeoutMs, for: "supervisor", signal },
     );
   }

@@ -32,16 +32,7 @@
  * @module
  */
 import type { Actor } from "../machines/mod.ts";
-import {
-  type C2SOf,
-  type DecodedPacket,
-  encodeRequest,
-  isMessageProtoId,
-  ProtoFmt,
-  ProtoId,
-  type RequestProtoId,
-  type S2COf,
-} from "../codec/mod.ts";
+import type { C2SOf, RequestProtoId, S2COf } from "../codec/mod.ts";
 import {
   describeSession,
   redactSecrets,
@@ -52,14 +43,17 @@ import {
   type SessionSummary,
 } from "../machines/mod.ts";
 import { ClientError, ClientErrorCode } from "./client_error.ts";
+import { _prepareRequest } from "./_user_request.ts";
+import {
+  _defaultHandlerError,
+  _onEvent,
+  _subscribeSummary,
+} from "./_event_fanout.ts";
 import { _OpsClient } from "./_ops_client.ts";
 import { _bindActorDeps, _createSupervisor } from "./_session_actors.ts";
-import {
-  _messageOf,
-  _Wire,
-  type PushHandler,
-  type RawPacket,
-} from "./_wire.ts";
+import { _messageOf } from "./_message_of.ts";
+import type { PushHandler, RawPacket } from "./_push_fanout.ts";
+import { _Wire } from "./_wire.ts";
 import type { OpsCommand } from "./ops_command.ts";
 import {
   type _ResolvedOptions,
@@ -68,7 +62,7 @@ import {
   type OpenDClientOptions,
 } from "./options.ts";
 
-export type { PushHandler, PushPacket, RawPacket } from "./_wire.ts";
+export type { PushHandler, PushPacket, RawPacket } from "./_push_fanout.ts";
 
 /**
  * The supervisor actor the client runs: an XState `Actor` of the session
@@ -119,22 +113,6 @@ export interface OpsOptions {
 
 type Waiter = { check(): boolean };
 
-function defaultHandlerError(error: unknown, context: HandlerErrorContext) {
-  const where = context.source === "push"
-    ? `an onPush(${context.protoId}) handler`
-    : context.source === "event"
-    ? `an on("${context.type}") handler`
-    : "a subscribe listener";
-  console.error(`opend-machine: ${where} threw:`, error);
-}
-
-function sameSummary(a: SessionSummary, b: SessionSummary): boolean {
-  for (const key of Object.keys(a) as (keyof SessionSummary)[]) {
-    if (key !== "tags" && a[key] !== b[key]) return false;
-  }
-  return a.tags.join() === b.tags.join();
-}
-
 /**
  * A client for one OpenD: it connects, keeps the connection alive, follows
  * OpenD's status and recovers the login as the policy says, all unattended.
@@ -157,7 +135,7 @@ export class OpenDClient implements AsyncDisposable {
   /** Use {@link createOpenDClient}. */
   constructor(options: OpenDClientOptions = {}) {
     this.#o = _resolveOptions(options);
-    this.#onHandlerError = options.onHandlerError ?? defaultHandlerError;
+    this.#onHandlerError = options.onHandlerError ?? _defaultHandlerError;
     const closing = () => this.closed;
     this.#wire = new _Wire({
       host: this.#o.host,
@@ -370,14 +348,12 @@ export class OpenDClient implements AsyncDisposable {
   /** Every emitted event. */
   on(type: "*", handler: (event: SessionEmitted) => void): () => void;
   on(type: string, handler: (event: never) => void): () => void {
-    const sub = this.actor.on(type as SessionEventType, (event) => {
-      try {
-        (handler as (event: SessionEmitted) => void)(event as SessionEmitted);
-      } catch (error) {
-        this.#report(error, { source: "event", type: event.type });
-      }
-    });
-    return () => sub.unsubscribe();
+    return _onEvent(
+      this.actor,
+      type,
+      handler as (event: SessionEmitted) => void,
+      (error, context) => this.#report(error, context),
+    );
   }
 
   /**
@@ -399,25 +375,11 @@ export class OpenDClient implements AsyncDisposable {
   subscribe(
     listener: (summary: SessionSummary, snapshot: SessionSnapshot) => void,
   ): () => void {
-    let last = this.describe();
-    const call = (summary: SessionSummary, snapshot: SessionSnapshot) => {
-      try {
-        listener(summary, snapshot);
-      } catch (error) {
-        this.#report(error, { source: "subscribe" });
-      }
-    };
-    call(last, this.actor.getSnapshot());
-    const sub = this.actor.subscribe({
-      next: (snapshot) => {
-        const summary = describeSession(snapshot);
-        if (sameSummary(last, summary)) return;
-        last = summary;
-        call(summary, snapshot);
-      },
-      error: () => {},
-    });
-    return () => sub.unsubscribe();
+    return _subscribeSummary(
+      this.actor,
+      listener,
+      (error, context) => this.#report(error, context),
+    );
   }
 
   /**
@@ -660,64 +622,17 @@ export class OpenDClient implements AsyncDisposable {
     message: unknown,
     options: RequestOptions,
   ): Promise<unknown> {
-    const invalid = (text: string, cause?: unknown) =>
-      new ClientError(
-        ClientErrorCode.InvalidArgument,
-        text,
-        cause === undefined ? { protoId } : { protoId, cause },
-      );
     if (this.closed) {
       throw new ClientError(ClientErrorCode.Closed, "the client is closed", {
         protoId,
       });
     }
-    if (!Number.isInteger(protoId) || protoId < 0 || protoId > 0xffffffff) {
-      throw invalid(`protoId must be a u32, got ${String(protoId)}`);
-    }
-    if (protoId === ProtoId.InitConnect) {
-      throw invalid(
-        "InitConnect (1001) is the client's own: it sets the connection's keys",
-      );
-    }
-    const timeoutMs = options.timeoutMs ?? this.#o.requestTimeoutMs;
-    if (!(typeof timeoutMs === "number" && timeoutMs > 0)) {
-      throw invalid("timeoutMs must be a number > 0");
-    }
-    const fmt = options.protoFmt ?? this.#o.protoFmt;
-    if (fmt !== ProtoFmt.Protobuf && fmt !== ProtoFmt.Json) {
-      throw invalid("protoFmt must be 0 (protobuf) or 1 (JSON)");
-    }
-    let body: Uint8Array;
-    let decode: (packet: DecodedPacket) => unknown;
-    if (message instanceof Uint8Array) {
-      body = message;
-      decode = (p) => ({
-        protoId: p.protoId,
-        protoFmt: p.protoFmt,
-        serialNo: p.serialNo,
-        body: p.body,
-      } satisfies RawPacket);
-    } else if (isMessageProtoId(protoId) && protoId !== ProtoId.Notify) {
-      try {
-        body = encodeRequest(
-          protoId as RequestProtoId,
-          message as C2SOf<RequestProtoId>,
-          fmt,
-        );
-      } catch (error) {
-        throw invalid(
-          `protoID ${protoId}: the request cannot be encoded: ${
-            _messageOf(error)
-          }`,
-          error,
-        );
-      }
-      decode = (p) => this.#wire.typedResponse(protoId, p);
-    } else {
-      throw invalid(
-        `protoID ${protoId} has no typed message in this module: pass the body as a Uint8Array`,
-      );
-    }
+    const { body, fmt, timeoutMs, decode } = _prepareRequest(
+      protoId,
+      message,
+      options.timeoutMs ?? this.#o.requestTimeoutMs,
+      options.protoFmt ?? this.#o.protoFmt,
+    );
     const conn = this.#wire.connection;
     if (conn === undefined || conn.state !== "initialized") {
       throw new ClientError(

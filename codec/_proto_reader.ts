@@ -13,7 +13,12 @@
  * @module
  */
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
-import { type FieldInfo, type MessageSchema, schemaOf } from "./_schema.ts";
+import {
+  type FieldInfo,
+  type JsonObject,
+  type MessageSchema,
+  schemaOf,
+} from "./_schema.ts";
 
 /** Which form to build: the typed value or protobuf's JSON mapping. */
 export type ReadForm = "typed" | "json";
@@ -430,3 +435,14 @@ export function readProtobuf(
 
 const EMPTY = new Uint8Array(0);
 let lastPlan: Plan | undefined;
+
+/**
+ * Decodes protobuf bytes into the canonical form; throws CodecError
+ * MALFORMED_PROTOBUF. (The one-pass reader above, in its JSON form.)
+ */
+export function decodeProtobuf(
+  schema: MessageSchema,
+  bytes: Uint8Array,
+): JsonObject {
+  return readProtobuf(schema.fullName, bytes, "json") as JsonObject;
+}

@@ -14,7 +14,6 @@
 import { protobuf } from "../deps.ts";
 import { descriptor } from "./_descriptor.ts";
 import { CodecError, CodecErrorCode } from "./codec_error.ts";
-import { readProtobuf } from "./_proto_reader.ts";
 
 /** A JSON value. */
 export type JsonValue =
@@ -185,17 +184,6 @@ function toWire(
     }
   }
   return out;
-}
-
-/**
- * Decodes protobuf bytes into the canonical form; throws CodecError
- * MALFORMED_PROTOBUF. (The one-pass reader of `_proto_reader.ts`.)
- */
-export function decodeProtobuf(
-  schema: MessageSchema,
-  bytes: Uint8Array,
-): JsonObject {
-  return readProtobuf(schema.fullName, bytes, "json") as JsonObject;
 }
 
 /** Encodes a canonical object (already validated) as protobuf bytes. */

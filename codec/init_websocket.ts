@@ -19,13 +19,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  decodeProtobuf,
-  encodeProtobuf,
-  fromTyped,
-  schemaOf,
-  toTyped,
-} from "./_schema.ts";
+import { encodeProtobuf, fromTyped, schemaOf, toTyped } from "./_schema.ts";
+import { decodeProtobuf } from "./_proto_reader.ts";
 import type { Response } from "./messages.ts";
 
 /** `InitWebSocket.C2S`. */

@@ -13,6 +13,11 @@ export interface ProgramStatusEvent {
   readonly status: number;
   /** OpenD's extra description, e.g. why login failed. */
   readonly strExtDesc?: string;
+  /**
+   * True when it came from GetGlobalState after a (re)connect rather than a
+   * push: a snapshot that may predate a command sent on the operations port.
+   */
+  readonly seeded?: boolean;
 }
 
 /** OpenD pushed a gateway event. */

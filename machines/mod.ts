@@ -117,8 +117,6 @@ export {
   type LinkPhase,
   type SessionSummary,
 } from "./describe_session.ts";
-export * from "./to_mermaid.ts";
-export * from "./to_dot.ts";
 export type {
   Actor,
   CallbackActorLogic,

@@ -101,3 +101,12 @@ console.log(gateway, response, signed, alertType);
 // @ts-expect-error: not an alert type
 const notAlert: Alert["type"] = "ready-ish";
 console.log(notAlert);
+
+// Diagrams of any machine, from their own entry.
+import { type DiagramOptions, toDot, toMermaid } from "opend-machine/viz";
+const drawing: DiagramOptions = { direction: "LR", collapse: ["stopped"] };
+const mermaid: string = toMermaid(programStatusMachine, drawing);
+const dot: string = toDot(programStatusMachine);
+console.log(mermaid.length, dot.length);
+// @ts-expect-error: not a direction
+toDot(programStatusMachine, { direction: "diagonal" });

@@ -18,8 +18,7 @@
 import { instance } from "npm:@viz-js/viz@3.31.0";
 import type { AnyStateMachine } from "../deps.ts";
 import { programStatusMachine, sessionMachine } from "../machines/mod.ts";
-import { type DiagramOptions, toDot } from "../machines/to_dot.ts";
-import { toMermaid } from "../machines/to_mermaid.ts";
+import { type DiagramOptions, toDot, toMermaid } from "../viz/mod.ts";
 import { parseCommandLine } from "../cli/_args.ts";
 
 /** One machine drawn into `docs/<name>.{mmd,dot,svg}`. */

@@ -202,6 +202,8 @@ const sessionExplorations: Record<string, Exploration> = {
           S.ForceLogout,
           UNKNOWN,
         ].map((status) => ({ type: "PROGRAM_STATUS", status })),
+        // What a reconnect's GetGlobalState says, read mid-relogin.
+        { type: "PROGRAM_STATUS", status: S.LoginFailed, seeded: true },
         { type: "SUBMIT_CODE", code: "123456" },
         { type: "SUBMIT_CODE", code: " " },
         ...failures("requestVerificationCode", tooFrequent),

@@ -2,7 +2,7 @@
 // highlights are the machine's own state ids.
 import { assert, assertEquals } from "@std/assert";
 import { sessionMachine } from "../machines/mod.ts";
-import { toDot } from "../machines/to_dot.ts";
+import { toDot } from "../viz/mod.ts";
 import { DIAGRAMS, renderSvg } from "../scripts/viz.ts";
 import { DIAGRAM_MODULE, diagramModule } from "../scripts/embed_diagram.ts";
 import { DIAGRAM_STATE_IDS } from "../serve/_diagram.ts";

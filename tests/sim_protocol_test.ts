@@ -423,22 +423,29 @@ Deno.test("sim: a client sending garbage is disconnected and the simulator carri
 });
 
 Deno.test("sim: a connection that sends nothing for idleTimeoutMs is closed; keep-alives keep it open", async () => {
+  // The chatty side sends every 50 ms against a 1 s limit: a loaded machine
+  // may stretch a gap several times over and still not close it.
   await using sim = await startSimulator({
     opsPort: false,
-    idleTimeoutMs: 250,
+    idleTimeoutMs: 1_000,
   });
   const silent = await RawClient.connect(sim.address.port);
   const chatty = await RawClient.connect(sim.address.port);
   try {
     await chatty.initConnect();
-    for (let i = 0; i < 5; i++) {
-      await delay(100);
+    for (let i = 0; !silent.isClosed && i < 200; i++) {
+      await delay(50);
       await chatty.request(ProtoId.KeepAlive, { time: i });
     }
     await silent.waitClosed(1000);
     assert(!chatty.isClosed);
     const idle = await sim.waitFor("idleTimeout");
-    assertEquals(idle.idleMs, 250);
+    assertEquals(idle.idleMs, 1_000);
+    assertEquals(
+      sim.events.filter((e) => e.type === "idleTimeout").length,
+      1,
+      "only the silent connection timed out",
+    );
   } finally {
     await silent.close();
     await chatty.close();

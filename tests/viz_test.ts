@@ -17,8 +17,7 @@ import {
   stateIn,
 } from "xstate";
 import { programStatusMachine, sessionMachine } from "../machines/mod.ts";
-import { toDot } from "../machines/to_dot.ts";
-import { toMermaid } from "../machines/to_mermaid.ts";
+import { toDot, toMermaid } from "../viz/mod.ts";
 import {
   DIAGRAMS,
   DOCS_DIR,

@@ -29,7 +29,7 @@ import {
  *
  * @example
  * ```ts
- * import { sessionMachine } from "./session_machine.ts";
+ * import { sessionMachine } from "../machines/mod.ts";
  * const machine: DiagramMachine = sessionMachine;
  * machine.id; // "session"
  * ```
@@ -48,7 +48,7 @@ export interface DiagramMachine {
  * @example
  * ```ts
  * import { toDot } from "./to_dot.ts";
- * import { sessionMachine } from "./session_machine.ts";
+ * import { sessionMachine } from "../machines/mod.ts";
  * const options: DiagramOptions = {
  *   direction: "LR",
  *   hideEvents: ["BYTES_RECEIVED"],
