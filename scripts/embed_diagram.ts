@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import { parseCommandLine } from "../cli/_args.ts";
 
 /** The SVG the console shows. */
 export const DIAGRAM_SOURCE: URL = new URL(
@@ -45,17 +46,36 @@ export const SESSION_DIAGRAM_SVG: string = ${JSON.stringify(body)};
 `;
 }
 
-if (import.meta.main) {
+/** The command line: `--check`, `--help`; returns the exit status. */
+export async function main(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine("embed-diagram", {
+    args: [...args],
+    options: {
+      check: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  if (parsed.values.help) {
+    console.log(`Usage: deno task embed-diagram [--check]
+Writes serve/_diagram_svg.ts from docs/session_overview.svg (run deno task viz first).
+  --check      write nothing; exit 1 when serve/_diagram_svg.ts is stale
+  -h, --help   this text`);
+    return 0;
+  }
   const want = diagramModule(await Deno.readTextFile(DIAGRAM_SOURCE));
-  if (Deno.args.includes("--check")) {
+  if (parsed.values.check) {
     const have = await Deno.readTextFile(DIAGRAM_MODULE).catch(() => "");
     if (have !== want) {
       console.error(
         "serve/_diagram_svg.ts is stale: run deno task embed-diagram",
       );
-      Deno.exit(1);
+      return 1;
     }
-  } else {
-    await Deno.writeTextFile(DIAGRAM_MODULE, want);
+    return 0;
   }
+  await Deno.writeTextFile(DIAGRAM_MODULE, want);
+  return 0;
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -107,12 +107,7 @@ const COMMANDS: readonly { task: string; main: string; pending?: string }[] = [
   { task: "viz", main: "scripts/viz.ts" },
   { task: "build", main: "scripts/build_npm.ts" },
   { task: "gen", main: "scripts/gen_proto.ts" },
-  {
-    task: "embed-diagram",
-    main: "scripts/embed_diagram.ts",
-    pending:
-      "ignores --help and unknown flags (rewrites serve/_diagram_svg.ts)",
-  },
+  { task: "embed-diagram", main: "scripts/embed_diagram.ts" },
 ];
 
 for (const c of COMMANDS) {
