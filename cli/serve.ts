@@ -10,7 +10,6 @@
  * password) are read from the environment only, never from the command line.
  * @module
  */
-import { parseArgs } from "node:util";
 import { createOpenDClient, type OpenDClient } from "../client/mod.ts";
 import {
   createServeHandler,
@@ -19,6 +18,10 @@ import {
   type ServeHandler,
 } from "../serve/mod.ts";
 import { createTimeline, followClient, wantsColor } from "./_timeline.ts";
+import { parseCommandLine, refuse } from "./_args.ts";
+import { checkClientFlags, CLIENT_FLAGS } from "./_client_flags.ts";
+
+const COMMAND = "serve";
 
 const USAGE = `Usage: deno task serve [--host H] [--port P] [options]
 Runs the OpenD supervisor and serves health, metrics, events and a web console.
@@ -55,32 +58,21 @@ export async function main(
   args: string[],
   stop: Promise<void> | undefined = undefined,
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        host: { type: "string", default: "127.0.0.1" },
-        port: { type: "string", default: "11111" },
-        "ops-port": { type: "string" },
-        rsa: { type: "string" },
-        algo: { type: "string" },
-        json: { type: "boolean", default: false },
-        "picture-path": { type: "string" },
-        "password-env": { type: "string", default: "OPEND_LOGIN_PWD" },
-        listen: { type: "string", default: "127.0.0.1:8080" },
-        "token-env": { type: "string" },
-        "allow-origin": { type: "string", multiple: true },
-        webhook: { type: "string", multiple: true },
-        "webhook-secret-env": { type: "string" },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
+  const parsed = parseCommandLine(COMMAND, {
+    args,
+    options: {
+      ...CLIENT_FLAGS,
+      listen: { type: "string", default: "127.0.0.1:8080" },
+      "token-env": { type: "string" },
+      "allow-origin": { type: "string", multiple: true },
+      webhook: { type: "string", multiple: true },
+      "webhook-secret-env": { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -90,25 +82,9 @@ export async function main(
   let handler: ServeHandler;
   let listen: { hostname: string; port: number };
   try {
-    const port = Number(values.port);
-    const opsPort = values["ops-port"] === undefined
-      ? undefined
-      : Number(values["ops-port"]);
-    const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
-    if (!isPort(port) || (opsPort !== undefined && !isPort(opsPort))) {
-      throw new UsageError(
-        "--port and --ops-port take a port number (1 to 65535)",
-      );
-    }
-    const algo = values.algo;
-    if (
-      algo !== undefined && !["aes_cbc", "ftaes_ecb", "none"].includes(algo)
-    ) {
-      throw new UsageError("--algo must be aes_cbc, ftaes_ecb or none");
-    }
-    if (algo !== undefined && algo !== "none" && values.rsa === undefined) {
-      throw new UsageError(`--algo ${algo} needs --rsa`);
-    }
+    const flags = checkClientFlags(values);
+    if (typeof flags === "string") throw new UsageError(flags);
+    const { port, opsPort, packetEncAlgo } = flags;
     listen = parseListen(values.listen);
     for (const origin of values["allow-origin"] ?? []) {
       let parsed = "";
@@ -143,7 +119,7 @@ export async function main(
       port,
       opsPort,
       rsaPrivateKey,
-      packetEncAlgo: algo as "aes_cbc" | "ftaes_ecb" | "none" | undefined,
+      packetEncAlgo,
       protoFmt: values.json ? 1 : 0,
       picturePath: values["picture-path"],
       autoStart: false,
@@ -161,8 +137,7 @@ export async function main(
       },
     });
   } catch (error) {
-    console.error((error as Error).message);
-    return 2;
+    return refuse(COMMAND, (error as Error).message);
   }
 
   const done = Promise.withResolvers<void>();

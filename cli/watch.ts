@@ -12,6 +12,7 @@
 import { createOpenDClient, type OpenDClient } from "../mod.ts";
 import { createTimeline, followClient, wantsColor } from "./_timeline.ts";
 import { parseCommandLine, refuse } from "./_args.ts";
+import { checkClientFlags, CLIENT_FLAGS } from "./_client_flags.ts";
 
 const USAGE = `Usage: deno task watch [--host H] [--port P] [options]
 Connects to OpenD and shows its live status; asks here for verification codes.
@@ -85,14 +86,7 @@ export async function main(args: string[]): Promise<number> {
   const parsed = parseCommandLine(COMMAND, {
     args,
     options: {
-      host: { type: "string", default: "127.0.0.1" },
-      port: { type: "string", default: "11111" },
-      "ops-port": { type: "string" },
-      rsa: { type: "string" },
-      algo: { type: "string" },
-      json: { type: "boolean", default: false },
-      "picture-path": { type: "string" },
-      "password-env": { type: "string", default: "OPEND_LOGIN_PWD" },
+      ...CLIENT_FLAGS,
       notifications: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
@@ -103,27 +97,9 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const port = Number(values.port);
-  const opsPort = values["ops-port"] === undefined
-    ? undefined
-    : Number(values["ops-port"]);
-  const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
-  if (!isPort(port) || (opsPort !== undefined && !isPort(opsPort))) {
-    return refuse(
-      COMMAND,
-      "--port and --ops-port take a port number (1 to 65535)",
-    );
-  }
-  const algo = values.algo;
-  if (algo !== undefined && !["aes_cbc", "ftaes_ecb", "none"].includes(algo)) {
-    return refuse(COMMAND, "--algo must be aes_cbc, ftaes_ecb or none");
-  }
-  if (algo !== undefined && algo !== "none" && values.rsa === undefined) {
-    return refuse(
-      COMMAND,
-      `--algo ${algo} needs --rsa: OpenD encrypts only with its RSA key`,
-    );
-  }
+  const flags = checkClientFlags(values);
+  if (typeof flags === "string") return refuse(COMMAND, flags);
+  const { port, opsPort, packetEncAlgo } = flags;
 
   const timeline = createTimeline((line) => console.log(line), wantsColor());
   let client: OpenDClient;
@@ -137,7 +113,7 @@ export async function main(args: string[]): Promise<number> {
       port,
       opsPort,
       rsaPrivateKey,
-      packetEncAlgo: algo as "aes_cbc" | "ftaes_ecb" | "none" | undefined,
+      packetEncAlgo,
       protoFmt: values.json ? 1 : 0,
       picturePath: values["picture-path"],
       autoStart: false,
