@@ -31,6 +31,7 @@ Deno.test("every bench figure is measured with a tiny workload", async () => {
       "rss",
       "rssAes",
       "statechart",
+      "statechartTree",
       "clientsReady",
       "clientHeap",
       "dropBlock",
