@@ -6,8 +6,9 @@
  * the web console (`/`) with the live statechart, code submission and reset
  * (`POST /api/code`, `POST /api/reset`), and signed webhook alerts.
  *
- * The same handler runs under `Deno.serve`, Node (through any fetch-style
- * adapter) or a test calling `handler.fetch(request)` directly.
+ * The same handler runs under `Deno.serve`, Node's `node:http` (through
+ * `toNodeListener`) or any fetch-style server, or a test calling
+ * `handler.fetch(request)` directly.
  *
  * @example
  * ```ts
