@@ -46,6 +46,17 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "codec",
     "deps.ts",
   ],
+  campaigns: [
+    "cli",
+    "mod.ts",
+    "serve",
+    "client",
+    "sim",
+    "viz",
+    "machines",
+    "codec",
+    "deps.ts",
+  ],
 };
 
 /**
@@ -120,7 +131,7 @@ function importCycles(graph: Graph): string[][] {
   return cycles;
 }
 
-/** The files `deno info` starts from: entries, CLIs, scripts. */
+/** The files `deno info` starts from: entries, CLIs, scripts, campaigns. */
 async function roots(): Promise<string[]> {
   const denoJson = JSON.parse(
     await Deno.readTextFile(new URL("deno.json", ROOT)),
@@ -128,7 +139,7 @@ async function roots(): Promise<string[]> {
   const found = Object.values(denoJson.exports).map((p) =>
     p.replace(/^\.\//, "")
   );
-  for (const dir of ["cli", "scripts"]) {
+  for (const dir of ["cli", "scripts", "campaigns"]) {
     for await (const entry of Deno.readDir(new URL(dir + "/", ROOT))) {
       if (entry.isFile && entry.name.endsWith(".ts")) {
         found.push(`${dir}/${entry.name}`);
