@@ -6,7 +6,7 @@
  * stops it.
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine, refuse } from "./_args.ts";
 import { createOpenDClient } from "../client/mod.ts";
 import { startSimulator } from "../sim/mod.ts";
 import {
@@ -14,6 +14,8 @@ import {
   isLoopbackHost,
   parseListen,
 } from "../serve/mod.ts";
+
+const COMMAND = "demo:serve";
 
 const USAGE = `Usage: deno task demo:serve [--listen HOST:PORT]
 A simulated OpenD, the client and the web console; the story loops until Ctrl+C.
@@ -29,19 +31,15 @@ export async function main(
   stop?: Promise<void>,
   write: (line: string) => void = (line) => console.log(line),
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        listen: { type: "string", default: "127.0.0.1:8080" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
+  const parsed = parseCommandLine(COMMAND, {
+    args,
+    options: {
+      listen: { type: "string", default: "127.0.0.1:8080" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (values.help) {
     write(USAGE);
     return 0;
@@ -50,14 +48,13 @@ export async function main(
   try {
     listen = parseListen(values.listen);
   } catch (error) {
-    console.error((error as Error).message);
-    return 2;
+    return refuse(COMMAND, (error as Error).message);
   }
   if (!isLoopbackHost(listen.hostname)) {
-    console.error(
+    return refuse(
+      COMMAND,
       `--listen ${values.listen}: the demo listens on loopback only`,
     );
-    return 2;
   }
 
   const done = Promise.withResolvers<void>();
