@@ -19,17 +19,26 @@ export const CLIENT_FLAGS = {
 
 /** The client flags' values as `parseArgs` returns them. */
 export interface ClientFlagValues {
+  readonly host: string;
   readonly port: string;
+  readonly json: boolean;
+  readonly "picture-path"?: string;
   readonly "ops-port"?: string;
   readonly rsa?: string;
   readonly algo?: string;
 }
 
-/** The client flags' values, checked and converted. */
+/**
+ * The client flags' values, checked and converted into the options of
+ * `createOpenDClient` they stand for (the RSA key file is read by the caller).
+ */
 export interface ClientFlags {
+  readonly host: string;
   readonly port: number;
   readonly opsPort?: number;
   readonly packetEncAlgo?: "aes_cbc" | "ftaes_ecb" | "none";
+  readonly protoFmt: 0 | 1;
+  readonly picturePath?: string;
 }
 
 /**
@@ -39,7 +48,7 @@ export interface ClientFlags {
  * @example
  * ```ts
  * import { checkClientFlags } from "./_client_flags.ts";
- * checkClientFlags({ port: "11111", algo: "aes_cbc" });
+ * checkClientFlags({ host: "127.0.0.1", port: "11111", json: false, algo: "aes_cbc" });
  * // "--algo aes_cbc needs --rsa: OpenD encrypts only with its RSA key"
  * ```
  */
@@ -61,8 +70,12 @@ export function checkClientFlags(
   if (algo !== undefined && algo !== "none" && values.rsa === undefined) {
     return `--algo ${algo} needs --rsa: OpenD encrypts only with its RSA key`;
   }
+  const picturePath = values["picture-path"];
   return {
+    host: values.host,
     port,
+    protoFmt: values.json ? 1 : 0,
+    ...(picturePath === undefined ? {} : { picturePath }),
     ...(opsPort === undefined ? {} : { opsPort }),
     ...(algo === undefined
       ? {}

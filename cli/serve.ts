@@ -84,7 +84,6 @@ export async function main(
   try {
     const flags = checkClientFlags(values);
     if (typeof flags === "string") throw new UsageError(flags);
-    const { port, opsPort, packetEncAlgo } = flags;
     listen = parseListen(values.listen);
     for (const origin of values["allow-origin"] ?? []) {
       let parsed = "";
@@ -115,13 +114,8 @@ export async function main(
       });
     const passwordEnv = values["password-env"];
     client = createOpenDClient({
-      host: values.host,
-      port,
-      opsPort,
+      ...flags,
       rsaPrivateKey,
-      packetEncAlgo,
-      protoFmt: values.json ? 1 : 0,
-      picturePath: values["picture-path"],
       autoStart: false,
       credentialsProvider: () => {
         const password = Deno.env.get(passwordEnv);

@@ -99,7 +99,6 @@ export async function main(args: string[]): Promise<number> {
   }
   const flags = checkClientFlags(values);
   if (typeof flags === "string") return refuse(COMMAND, flags);
-  const { port, opsPort, packetEncAlgo } = flags;
 
   const timeline = createTimeline((line) => console.log(line), wantsColor());
   let client: OpenDClient;
@@ -109,13 +108,8 @@ export async function main(args: string[]): Promise<number> {
       : await Deno.readTextFile(values.rsa);
     const passwordEnv = values["password-env"];
     client = createOpenDClient({
-      host: values.host,
-      port,
-      opsPort,
+      ...flags,
       rsaPrivateKey,
-      packetEncAlgo,
-      protoFmt: values.json ? 1 : 0,
-      picturePath: values["picture-path"],
       autoStart: false,
       credentialsProvider: ({ reason }) => {
         const password = Deno.env.get(passwordEnv);

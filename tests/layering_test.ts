@@ -11,6 +11,18 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = new URL("..", import.meta.url);
 
+// What a command may import: the whole library below it.
+const LIBRARY = [
+  "mod.ts",
+  "serve",
+  "client",
+  "sim",
+  "viz",
+  "machines",
+  "codec",
+  "deps.ts",
+] as const;
+
 /**
  * What each folder (or top-level file) may import besides itself: the
  * layering rules of ARCHITECTURE.md, as data. A folder missing here is a
@@ -25,38 +37,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   client: ["machines", "codec", "deps.ts"],
   serve: ["client", "viz", "machines", "codec", "deps.ts"],
   "mod.ts": ["serve", "client", "sim", "viz", "machines", "codec", "deps.ts"],
-  cli: [
-    "mod.ts",
-    "serve",
-    "client",
-    "sim",
-    "viz",
-    "machines",
-    "codec",
-    "deps.ts",
-  ],
-  scripts: [
-    "cli",
-    "mod.ts",
-    "serve",
-    "client",
-    "sim",
-    "viz",
-    "machines",
-    "codec",
-    "deps.ts",
-  ],
-  campaigns: [
-    "cli",
-    "mod.ts",
-    "serve",
-    "client",
-    "sim",
-    "viz",
-    "machines",
-    "codec",
-    "deps.ts",
-  ],
+  cli: LIBRARY,
+  scripts: ["cli", ...LIBRARY],
+  campaigns: ["cli", ...LIBRARY],
 };
 
 /**
