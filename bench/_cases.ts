@@ -601,6 +601,16 @@ async function connections(o: BenchOptions): Promise<Figure[]> {
   }
 }
 
+/** The groups of figures, in the order they run (`--only` picks some). */
+export const GROUPS: readonly string[] = [
+  "small",
+  "large",
+  "copies",
+  "rss",
+  "statecharts",
+  "connections",
+];
+
 /** Runs every figure; one that fails is reported as missing, not fatal. */
 export async function runCases(o: BenchOptions): Promise<{
   figures: Figure[];
@@ -609,10 +619,10 @@ export async function runCases(o: BenchOptions): Promise<{
   const figures: Figure[] = [];
   const errors: string[] = [];
   const groups: [string, () => Figure[] | Promise<Figure[]>][] = ([
-    ["small packets", () => smallPackets(o)],
-    ["large bodies", () => largeBodies(o)],
-    ["body copies", () => bodyCopies(o)],
-    ["RSS", () => rss(o)],
+    ["small", () => smallPackets(o)],
+    ["large", () => largeBodies(o)],
+    ["copies", () => bodyCopies(o)],
+    ["rss", () => rss(o)],
     ["statecharts", () => statecharts(o)],
     ["connections", () => connections(o)],
   ] as [string, () => Figure[] | Promise<Figure[]>][]).filter(([name]) =>

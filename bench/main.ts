@@ -21,6 +21,7 @@ import { npmSpecifierPlugin } from "../scripts/_esbuild_npm_plugin.ts";
 import {
   type BenchOptions,
   type Figure,
+  GROUPS,
   PYTHON_NOTE,
   runCases,
 } from "./_cases.ts";
@@ -30,28 +31,44 @@ const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const MARK_START = "<!-- bench:start -->";
 const MARK_END = "<!-- bench:end -->";
 
-const USAGE = `usage: deno task bench [--quick] [--no-node] [--build] [--readme]
-  --quick    tiny workloads (checks that the bench runs, figures mean nothing)
-  --no-node  measure Deno only
-  --build    rebuild dist/ first (otherwise built only when missing)
-  --readme   rewrite the README's performance section with the table`;
+const USAGE =
+  `usage: deno task bench [--quick] [--no-node] [--build] [--readme] [--only GROUPS]
+  --quick        tiny workloads (checks that the bench runs, figures mean nothing)
+  --no-node      measure Deno only
+  --build        rebuild dist/ first (otherwise built only when missing)
+  --readme       rewrite the README's performance section with the table
+  --only GROUPS  measure only these groups, comma-separated: ${
+    GROUPS.join(", ")
+  }`;
 
 interface Args {
   quick: boolean;
   node: boolean;
   build: boolean;
   readme: boolean;
+  only?: string[];
 }
 
 function parseArgs(argv: string[]): Args | string {
   const args: Args = { quick: false, node: true, build: false, readme: false };
-  for (const a of argv) {
-    if (a === "--quick") args.quick = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--only") {
+      const value = argv[++i];
+      if (value === undefined) return "--only needs a value";
+      const only = value.split(",").map((g) => g.trim());
+      const unknown = only.find((g) => !GROUPS.includes(g));
+      if (unknown !== undefined) return `unknown group ${unknown}`;
+      args.only = only;
+    } else if (a === "--quick") args.quick = true;
     else if (a === "--no-node") args.node = false;
     else if (a === "--build") args.build = true;
     else if (a === "--readme") args.readme = true;
     else if (a === "--help" || a === "-h") return "help";
     else return `unknown option ${a}`;
+  }
+  if (args.readme && args.only !== undefined) {
+    return "--readme needs every group (drop --only)";
   }
   return args;
 }
@@ -186,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`bench: ${args} (see --help)`);
     return 2;
   }
-  const options = optionsFor(args.quick);
+  const options = { ...optionsFor(args.quick), only: args.only };
   const deno: RunResult = {
     runtime: `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`,
     ...(await runCases(options)),

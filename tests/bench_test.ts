@@ -78,6 +78,32 @@ Deno.test("bench: --help, and an unknown flag exits 2 with one line", async () =
   const lines = new TextDecoder().decode(bad.stderr).trim().split("\n");
   assertEquals(lines.length, 1);
   assertStringIncludes(lines[0], "--fast");
+  for (
+    const [args, says] of [
+      [["--only", "smal"], "unknown group smal"],
+      [["--only"], "--only needs a value"],
+      [["--readme", "--only", "small"], "--readme needs every group"],
+    ] as [string[], string][]
+  ) {
+    const refused = await run(...args);
+    assertEquals(refused.code, 2, args.join(" "));
+    const text = new TextDecoder().decode(refused.stderr).trim();
+    assertEquals(text.split("\n").length, 1);
+    assertStringIncludes(text, says);
+  }
+});
+
+Deno.test("bench --only measures just the groups named", async () => {
+  const { figures, errors } = await runCases({
+    rounds: 1,
+    scale: 0.005,
+    rssPackets: 5_000,
+    clients: 3,
+    root: ROOT,
+    only: ["statecharts"],
+  });
+  assertEquals(errors, []);
+  assertEquals(figures.map((f) => f.key), ["statechart", "statechartTree"]);
 });
 
 Deno.test("the README keeps a generated performance section", async () => {
