@@ -8,6 +8,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { compress } from "./_sha1_compress.ts";
 
 /**
  * Bodies of this many bytes or more are hashed natively; below, in
@@ -18,64 +19,9 @@ import { createHash } from "node:crypto";
  */
 export const SHA1_NATIVE_MIN = 1024;
 
-const w = new Int32Array(80);
 const block = new Uint8Array(64);
 // The digest as five big-endian words, shared by every call.
 const state = new Int32Array(5);
-
-function compress(bytes: Uint8Array, at: number): void {
-  for (let i = 0; i < 16; i++, at += 4) {
-    w[i] = (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) |
-      bytes[at + 3];
-  }
-  for (let i = 16; i < 80; i++) {
-    const x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
-    w[i] = (x << 1) | (x >>> 31);
-  }
-  let a = state[0], b = state[1], c = state[2], d = state[3], e = state[4];
-  let i = 0;
-  for (; i < 20; i++) {
-    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e +
-      0x5a827999 + w[i]) | 0;
-    e = d;
-    d = c;
-    c = (b << 30) | (b >>> 2);
-    b = a;
-    a = t;
-  }
-  for (; i < 40; i++) {
-    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 +
-      w[i]) | 0;
-    e = d;
-    d = c;
-    c = (b << 30) | (b >>> 2);
-    b = a;
-    a = t;
-  }
-  for (; i < 60; i++) {
-    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e +
-      0x8f1bbcdc + w[i]) | 0;
-    e = d;
-    d = c;
-    c = (b << 30) | (b >>> 2);
-    b = a;
-    a = t;
-  }
-  for (; i < 80; i++) {
-    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 +
-      w[i]) | 0;
-    e = d;
-    d = c;
-    c = (b << 30) | (b >>> 2);
-    b = a;
-    a = t;
-  }
-  state[0] = (state[0] + a) | 0;
-  state[1] = (state[1] + b) | 0;
-  state[2] = (state[2] + c) | 0;
-  state[3] = (state[3] + d) | 0;
-  state[4] = (state[4] + e) | 0;
-}
 
 /** Hashes `bytes[start, end)` into the shared state. */
 function hashInto(bytes: Uint8Array, start: number, end: number): void {
@@ -86,13 +32,13 @@ function hashInto(bytes: Uint8Array, start: number, end: number): void {
   state[4] = 0xc3d2e1f0 | 0;
   const length = end - start;
   let at = start;
-  for (; end - at >= 64; at += 64) compress(bytes, at);
+  for (; end - at >= 64; at += 64) compress(bytes, at, state);
   const rest = end - at;
   for (let i = 0; i < rest; i++) block[i] = bytes[at + i];
   block[rest] = 0x80;
   if (rest >= 56) {
     block.fill(0, rest + 1);
-    compress(block, 0);
+    compress(block, 0, state);
     block.fill(0, 0, 56);
   } else {
     block.fill(0, rest + 1, 56);
@@ -108,7 +54,7 @@ function hashInto(bytes: Uint8Array, start: number, end: number): void {
   block[61] = (bitsLow >>> 16) & 0xff;
   block[62] = (bitsLow >>> 8) & 0xff;
   block[63] = bitsLow & 0xff;
-  compress(block, 0);
+  compress(block, 0, state);
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   toJsonMapping,
 } from "../codec/mod.ts";
 import { sha1Ts } from "../codec/_sha1.ts";
+import { renderSha1Compress } from "../scripts/gen_sha1.ts";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const nodeSha1 = (bytes: Uint8Array) =>
@@ -63,6 +64,15 @@ Deno.test("SHA-1 in TypeScript gives the official test vectors", () => {
     assertEquals(hex(sha1Ts(bytes)), digest, text.slice(0, 20));
     assertEquals(hex(sha1(bytes)), digest, text.slice(0, 20));
   }
+});
+
+Deno.test("the unrolled SHA-1 block function is what its generator writes", async () => {
+  const file = new URL("../codec/_sha1_compress.ts", import.meta.url);
+  assertEquals(
+    await Deno.readTextFile(file),
+    renderSha1Compress(),
+    "codec/_sha1_compress.ts is stale: deno run scripts/gen_sha1.ts",
+  );
 });
 
 Deno.test("AES decryption equals node:crypto on both sides of the TypeScript/native crossover", () => {
