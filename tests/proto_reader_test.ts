@@ -7,7 +7,7 @@ import { assertEquals } from "@std/assert";
 import fc from "fast-check";
 import protobuf from "protobufjs";
 import { descriptor } from "../codec/_descriptor.ts";
-import { readProtobuf } from "../codec/_proto_reader.ts";
+import { readProtobuf, setCompiledReaders } from "../codec/_proto_reader.ts";
 import { CodecError } from "../codec/codec_error.ts";
 import {
   encodeNotification,
@@ -78,6 +78,20 @@ function ours(fullName: string, bytes: Uint8Array): Canonical | "error" {
   }
 }
 
+/** What the reader gives in `form`, or the error's code and message. */
+function outcome(
+  fullName: string,
+  bytes: Uint8Array,
+  form: "typed" | "json",
+): unknown {
+  try {
+    return readProtobuf(fullName, bytes, form);
+  } catch (error) {
+    if (!(error instanceof CodecError)) throw error;
+    return `${error.code}: ${error.message}`;
+  }
+}
+
 // Strings are compared only where the bytes were valid UTF-8: protobufjs and
 // TextDecoder replace broken sequences differently.
 function hasReplacement(value: unknown): boolean {
@@ -101,6 +115,10 @@ const samples: [string, Uint8Array][] = [
     ),
   ],
   ["Notify.Response", encodeNotification(usedQuotaNotification(3, 4))],
+  [
+    "Notify.Response",
+    encodeResponse(1003, { retType: -400, retMsg: "unknown", errCode: -1 }),
+  ],
   [
     "InitConnect.Response",
     encodeResponse(1001, {
@@ -138,6 +156,8 @@ const samples: [string, Uint8Array][] = [
   ],
   ["KeepAlive.Request", encodeRequest(1004, { time: 1_700_000_000 })],
   ["Verification.Request", encodeRequest(1006, { type: 2, op: 2, code: "1" })],
+  // A message with no fields at all.
+  ["Verification.Response", encodeResponse(1006, { retType: 0, s2c: {} })],
 ];
 
 const mutated = fc.tuple(
@@ -152,6 +172,59 @@ const mutated = fc.tuple(
     { maxLength: 4 },
   ),
 );
+
+function corrupt(
+  valid: Uint8Array,
+  edits: { op: string; at: number; bit?: number; byte?: number }[],
+): Uint8Array {
+  let bytes = Array.from(valid);
+  for (const e of edits) {
+    const at = bytes.length === 0 ? 0 : e.at % bytes.length;
+    if (e.op === "flip" && bytes.length) bytes[at] ^= 1 << e.bit!;
+    if (e.op === "cut") bytes = bytes.slice(0, at);
+    if (e.op === "insert") bytes.splice(at, 0, e.byte!);
+    if (e.op === "set" && bytes.length) bytes[at] = e.byte!;
+  }
+  return Uint8Array.from(bytes);
+}
+
+Deno.test("property: the compiled readers and the interpreter give the same values and errors", () => {
+  try {
+    fc.assert(
+      fc.property(mutated, ([[fullName, valid], edits]) => {
+        const input = corrupt(valid, edits);
+        for (const form of ["typed", "json"] as const) {
+          setCompiledReaders(true);
+          const compiled = outcome(fullName, input, form);
+          setCompiledReaders(false);
+          const interpreted = outcome(fullName, input, form);
+          assertEquals(compiled, interpreted, `${fullName} ${form} ${input}`);
+        }
+      }),
+      { numRuns: Number(Deno.env.get("PROTO_RUNS") ?? 1000) },
+    );
+  } finally {
+    setCompiledReaders(true);
+  }
+});
+
+Deno.test("property: the interpreter (no code generation) agrees with protobufjs", () => {
+  setCompiledReaders(false);
+  try {
+    fc.assert(
+      fc.property(mutated, ([[fullName, valid], edits]) => {
+        const input = corrupt(valid, edits);
+        const expected = reference(fullName, input);
+        const actual = ours(fullName, input);
+        if (hasReplacement(actual) || hasReplacement(expected)) return;
+        assertEquals(actual, expected, `${fullName} ${input}`);
+      }),
+      { numRuns: Number(Deno.env.get("PROTO_RUNS") ?? 1000) },
+    );
+  } finally {
+    setCompiledReaders(true);
+  }
+});
 
 Deno.test("property: the reader agrees with protobufjs on valid and corrupted messages", () => {
   fc.assert(
