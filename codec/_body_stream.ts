@@ -139,6 +139,29 @@ export class PlainBodyStream implements BodyStream {
   }
 }
 
+// ArrayBuffer.prototype.transfer (ES2024: Deno, Node 21+), where it exists.
+const transfer = (ArrayBuffer.prototype as {
+  transfer?: (this: ArrayBuffer, length?: number) => ArrayBuffer;
+}).transfer;
+
+/**
+ * Frees a temporary buffer now rather than at the next garbage collection,
+ * where the runtime can: a native decipher's output, once copied into the
+ * body, would otherwise stay allocated until the collector runs, which during
+ * a large body can be the whole body over again. Only a view over a whole,
+ * plain `ArrayBuffer` that nobody else holds may be released; any other is
+ * left as it is.
+ */
+export function release(view: Uint8Array): void {
+  const buffer = view.buffer;
+  if (
+    transfer !== undefined && view.byteLength > 0 && view.byteOffset === 0 &&
+    buffer instanceof ArrayBuffer && buffer.byteLength === view.byteLength
+  ) {
+    transfer.call(buffer, 0);
+  }
+}
+
 /** A `DECRYPT_FAILED` error with a message that never names key material. */
 export function decryptFailed(message: string): CodecError {
   return new CodecError(CodecErrorCode.DecryptFailed, message);
