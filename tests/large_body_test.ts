@@ -17,7 +17,7 @@ import {
   PacketCrypto,
   PacketEncAlgo,
 } from "../codec/mod.ts";
-import { release } from "../codec/_body_stream.ts";
+import { release, scratchBody } from "../codec/_body_stream.ts";
 
 const KEY = "0123456789abcdef";
 const IV = "fedcba9876543210";
@@ -239,4 +239,51 @@ Deno.test("release frees only a view over a whole plain ArrayBuffer", () => {
   const pooled = Buffer.from("pooled");
   release(pooled);
   assertEquals(pooled.toString(), "pooled");
+});
+
+Deno.test("bodies whose ciphertext was copied together keep their plaintext after later packets", () => {
+  // Ciphertexts spanning chunks (and small ones in coalesced chunks) are
+  // copied into one reused scratch buffer before decryption: no body handed
+  // out may share it.
+  for (const [name, aes] of CIPHERS) {
+    const crypto = new PacketCrypto({ aes });
+    const sizes = [0, 5, 100, 1023, 1024, 3000, 65_536, 70_001, 200_000, 5];
+    const bodies = sizes.map((n, i) =>
+      new Uint8Array(n).map((_, j) => (j * 13 + i * 7) & 0xff)
+    );
+    const stream = concat(
+      bodies.map((body, i) =>
+        encodePacket({ protoId: 3005, serialNo: i, body }, crypto)
+      ),
+    );
+    for (const size of [7, 1000, 4096, 65_536]) {
+      const d = new FrameDecoder({ crypto });
+      const results: FrameResult[] = [];
+      for (let at = 0; at < stream.length; at += size) {
+        results.push(...d.push(stream.subarray(at, at + size)));
+      }
+      assertEquals(results.length, bodies.length, `${name} in ${size}s`);
+      results.forEach((r, i) => {
+        assert(r.ok, `${name} in ${size}s: packet ${i}`);
+        assertEquals(
+          r.packet.body,
+          bodies[i],
+          `${name} in ${size}s: body ${i}`,
+        );
+      });
+    }
+  }
+});
+
+Deno.test("the scratch buffer is one, grows to 256 KiB, and larger sizes get their own", () => {
+  const a = scratchBody(100);
+  const b = scratchBody(50_000);
+  const c = scratchBody(10);
+  assertEquals([a.length, b.length, c.length], [100, 50_000, 10]);
+  assertEquals(b.buffer, c.buffer);
+  const max = scratchBody(256 * 1024);
+  assertEquals(scratchBody(1).buffer, max.buffer);
+  const large = scratchBody(256 * 1024 + 1);
+  assert(large.buffer !== max.buffer);
+  assertEquals(large.length, 256 * 1024 + 1);
 });
