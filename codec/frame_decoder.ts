@@ -679,5 +679,5 @@ const MAX_TAIL = 16 * 1024;
 // Bodies at least this large that arrive over several chunks are decoded
 // as they arrive. Smaller ones are copied once whole (holding at most twice
 // their size for a moment): streaming costs a native hash call per piece and
-// objects per body, which Node pays for with 5% of a 64 KiB body's rate.
+// objects per body, a few percent of a 64 KiB body's rate (bench/).
 const STREAM_MIN = 256 * 1024;
