@@ -23,7 +23,11 @@ export interface BodyStream {
 /** The hook a body cipher offers to decrypt a body of `wireLength` bytes as a stream. */
 export const streamDecrypt: unique symbol = Symbol("opend.streamDecrypt");
 
-/** A cipher with the {@link streamDecrypt} hook. */
+/**
+ * A cipher with the {@link streamDecrypt} hook. Its `decrypt` also promises
+ * to return new memory and keep no reference to its input, so the input may
+ * be a buffer that is reused afterwards (see {@link scratchBody}).
+ */
 export interface StreamingCipher {
   /**
    * A stream for a body of `wireLength` bytes that hashes the plaintext when
@@ -34,8 +38,8 @@ export interface StreamingCipher {
 
 /** Whether `cipher` can decrypt bodies as a stream. */
 export function isStreamingCipher(cipher: unknown): cipher is StreamingCipher {
-  return typeof (cipher as Partial<StreamingCipher>)[streamDecrypt] ===
-    "function";
+  return typeof cipher === "object" && cipher !== null &&
+    typeof (cipher as Partial<StreamingCipher>)[streamDecrypt] === "function";
 }
 
 /**
@@ -65,6 +69,29 @@ export function allocBody(size: number): Uint8Array {
   if (size < 4096) return new Uint8Array(size);
   const b = Buffer.allocUnsafeSlow(size);
   return new Uint8Array(b.buffer, b.byteOffset, size);
+}
+
+// The largest ciphertext copied into the shared scratch buffer.
+const SCRATCH_MAX = 256 * 1024;
+let scratch: Uint8Array | undefined;
+
+/**
+ * Room for `size` bytes that are dead once the current call returns: the
+ * ciphertext of a body that spans chunks, copied together only to be
+ * decrypted into new memory. One buffer for the whole process (decoding is
+ * synchronous and nothing keeps it), so such a body costs one fresh
+ * allocation (the plaintext) rather than two; in Node each fresh page of a
+ * 64 KiB body is a page fault once the allocator has returned memory to the
+ * system. Sizes above 256 KiB get a buffer of their own.
+ */
+export function scratchBody(size: number): Uint8Array {
+  if (size > SCRATCH_MAX) return allocBody(size);
+  if (scratch === undefined || scratch.length < size) {
+    scratch = allocBody(
+      Math.min(SCRATCH_MAX, Math.max(size, 2 * (scratch?.length ?? 0))),
+    );
+  }
+  return scratch.subarray(0, size);
 }
 
 /**
@@ -136,6 +163,29 @@ export class PlainBodyStream implements BodyStream {
 
   sha1(): Uint8Array | undefined {
     return this.#arena.digest();
+  }
+}
+
+// ArrayBuffer.prototype.transfer (ES2024: Deno, Node 21+), where it exists.
+const transfer = (ArrayBuffer.prototype as {
+  transfer?: (this: ArrayBuffer, length?: number) => ArrayBuffer;
+}).transfer;
+
+/**
+ * Frees a temporary buffer now rather than at the next garbage collection,
+ * where the runtime can: a native decipher's output, once copied into the
+ * body, would otherwise stay allocated until the collector runs, which during
+ * a large body can be the whole body over again. Only a view over a whole,
+ * plain `ArrayBuffer` that nobody else holds may be released; any other is
+ * left as it is.
+ */
+export function release(view: Uint8Array): void {
+  const buffer = view.buffer;
+  if (
+    transfer !== undefined && view.byteLength > 0 && view.byteOffset === 0 &&
+    buffer instanceof ArrayBuffer && buffer.byteLength === view.byteLength
+  ) {
+    transfer.call(buffer, 0);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   BodyArena,
   type BodyStream,
   decryptFailed,
+  release,
   streamDecrypt,
 } from "./_body_stream.ts";
 
@@ -164,7 +165,11 @@ class AesDecryptStream implements BodyStream {
     );
     try {
       if (encrypted > 0) {
-        this.#arena.append(this.#decipher.update(bytes.subarray(0, encrypted)));
+        const out = this.#decipher.update(bytes.subarray(0, encrypted));
+        this.#arena.append(out);
+        // Deno's decipher copies each input and allocates each output: the
+        // output at least goes at once, so the body is not held twice more.
+        release(out);
         // The last block holds the padding: hashed once it is known.
         this.#arena.hashTo(this.#arena.length - BLOCK);
       }
@@ -335,13 +340,6 @@ class AesBodyCipher implements AesCipher {
  * ```ts
  * import { createAesCipher } from "./aes.ts";
  * import { PacketEncAlgo } from "./definitions.ts";
-import { Aes128Decrypter } from "./_aes128.ts";
-import {
-  BodyArena,
-  type BodyStream,
-  decryptFailed,
-  streamDecrypt,
-} from "./_body_stream.ts";
  * const cipher = createAesCipher({
  *   algo: PacketEncAlgo.AES_CBC,
  *   key: "0123456789abcdef",

@@ -8,7 +8,13 @@ import { readU32 } from "./_le.ts";
 import type { DecodedPacket } from "./packet.ts";
 import type { PacketCrypto } from "./packet_crypto.ts";
 import { sha1Matches } from "./_sha1.ts";
-import { allocBody, type BodyStream, openBodyStream } from "./_body_stream.ts";
+import {
+  allocBody,
+  type BodyStream,
+  isStreamingCipher,
+  openBodyStream,
+  scratchBody,
+} from "./_body_stream.ts";
 import {
   badMagic,
   bodyTooLarge,
@@ -90,7 +96,7 @@ export type FrameResult =
  * (and the `sha1` field) that lies inside one pushed chunk is a view of it (no
  * copy), so `push`/`pushEach` take ownership of the chunk: do not write into
  * it afterwards (copy first if you reuse a read buffer). The decoder itself
- * never writes into a chunk or a body it returned. A large body (64 KiB or
+ * never writes into a chunk or a body it returned. A large body (256 KiB or
  * more) that arrives over several chunks is, once half of it is in, decrypted,
  * hashed and copied into its final buffer as it arrives, so it is held once
  * rather than as chunks plus copies, and a header that lies about its length
@@ -380,7 +386,10 @@ export class FrameDecoder {
       if (this.#buffered >= HEADER_SIZE + bodyLen) {
         const offset = this.#offset;
         this.#skip(HEADER_SIZE);
-        const wire = this.#take(bodyLen);
+        const wire = this.#take(
+          bodyLen,
+          isStreamingCipher(this.#crypto?.cipherFor(this.#protoId)),
+        );
         this.#offset += HEADER_SIZE + bodyLen;
         this.#hasHeader = false;
         this.#validated = 0;
@@ -595,18 +604,25 @@ export class FrameDecoder {
 
   /**
    * Consumes `n` buffered bytes and returns them: a view when they lie in one
-   * received chunk, else a copy.
+   * received chunk, else a copy; a copy in the shared scratch buffer when
+   * `replaced` (a cipher that decrypts into new memory will replace them).
    */
-  #take(n: number): Uint8Array {
+  #take(n: number, replaced: boolean): Uint8Array {
     const first = this.#chunks[this.#first];
+    const owned = this.#owned[this.#first];
     if (first !== undefined && first.length - this.#head >= n) {
-      const view = this.#owned[this.#first]
-        ? first.slice(this.#head, this.#head + n)
-        : first.subarray(this.#head, this.#head + n);
+      const view = !owned
+        ? first.subarray(this.#head, this.#head + n)
+        : replaced
+        ? scratchBody(n)
+        : first.slice(this.#head, this.#head + n);
+      if (owned && replaced) {
+        view.set(first.subarray(this.#head, this.#head + n));
+      }
       this.#skip(n);
       return view;
     }
-    const out = allocBody(n);
+    const out = replaced ? scratchBody(n) : allocBody(n);
     let filled = 0;
     while (filled < n) {
       const c = this.#chunks[this.#first];
@@ -661,5 +677,7 @@ const COALESCE_BELOW = 2048;
 const MIN_TAIL = 256;
 const MAX_TAIL = 16 * 1024;
 // Bodies at least this large that arrive over several chunks are decoded
-// as they arrive.
-const STREAM_MIN = 64 * 1024;
+// as they arrive. Smaller ones are copied once whole (holding at most twice
+// their size for a moment): streaming costs a native hash call per piece and
+// objects per body, a few percent of a 64 KiB body's rate (bench/).
+const STREAM_MIN = 256 * 1024;
