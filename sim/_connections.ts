@@ -48,7 +48,7 @@ export type _Admission = "accept" | "drop" | "refuse";
  * FIN arrives: a batch this size keeps a turn to a few milliseconds, even
  * with the clients in the same process.
  */
-export const _DROP_BATCH = 128;
+export const _DROP_BATCH = 64;
 const CONN_ID_BASE = 7_000_000_000_000_000_000n;
 /** What `sendGarbage` writes: plainly not an "FT" header. */
 const GARBAGE = new TextEncoder().encode(
