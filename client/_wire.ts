@@ -142,7 +142,7 @@ export class _Wire {
         onPacket: (packet) => this.#onPacket(conn, packet, sendBack),
         onDown: (reason, permanent) => {
           if (this.#conn === conn) this.#conn = undefined;
-          // In a macrotask of its own: see _later.ts.
+          // In a later macrotask, a few per turn of the loop: see _later.ts.
           _later(() =>
             sendBack(
               permanent === undefined

@@ -161,11 +161,23 @@ export class _ApiConnection {
    * (a GtwEvent before a drop) still arrives. Input is ignored from now on.
    */
   close(reason: string): void {
-    if (this.#closing) return;
+    this.beginClose(reason)?.();
+  }
+
+  /**
+   * {@link close} in two steps: the connection is closing from now on (no
+   * input, no pushes, no idle timeout); the function returned ends the
+   * socket. Undefined when it was closing already.
+   */
+  beginClose(reason: string): (() => void) | undefined {
+    if (this.#closing) return undefined;
     this.#closing = true;
     this.#reason ??= reason;
     this.#clearIdle();
-    this.#socket.end(() => this.#socket.destroy());
+    return () => {
+      if (this.#socket.destroyed) return;
+      this.#socket.end(() => this.#socket.destroy());
+    };
   }
 
   /** Closes at once, dropping unsent data. */

@@ -5,6 +5,7 @@
  * drop and fault reaches the clients of both.
  * @module
  */
+import { setImmediate } from "node:timers";
 import { ProtoFmt, ProtoId } from "../codec/definitions.ts";
 import { encodeNotification, type NotificationInput } from "../codec/notify.ts";
 import type { _ApiConnection } from "./_api_connection.ts";
@@ -40,6 +41,14 @@ export type _AnyConnection = _ApiConnection | _WsConnection;
  */
 export type _Admission = "accept" | "drop" | "refuse";
 
+/**
+ * How many sockets {@link _Connections.dropAll} ends per turn of the event
+ * loop. Closing a socket costs Node tens of microseconds on each side (the
+ * shutdown, the close, the streams around them), all run in the turn its
+ * FIN arrives: a batch this size keeps a turn to a few milliseconds, even
+ * with the clients in the same process.
+ */
+export const _DROP_BATCH = 64;
 const CONN_ID_BASE = 7_000_000_000_000_000_000n;
 /** What `sendGarbage` writes: plainly not an "FT" header. */
 const GARBAGE = new TextEncoder().encode(
@@ -53,6 +62,9 @@ export class _Connections {
   #nextConn = 1;
   #nextConnId = 1n;
   #pushSerial = 1;
+  /** Sockets of dropped connections not yet ended (see {@link dropAll}). */
+  readonly #ending: (() => void)[] = [];
+  #endingScheduled = false;
 
   constructor(events: _EventLog) {
     this.#events = events;
@@ -161,20 +173,41 @@ export class _Connections {
     return recipients;
   }
 
-  /** Closes every connection after a flush; records the drop. */
+  /**
+   * Closes every connection after a flush; records the drop. Every one is
+   * closing at once (no more input or pushes), but their sockets are ended
+   * {@link _DROP_BATCH} per turn of the event loop: the simulator shares its
+   * process with the clients it serves (tests, benchmarks), and a thousand
+   * sockets closed in one go would block that loop for the clients too.
+   */
   dropAll(reason: string): number {
-    let count = 0;
+    const ends: (() => void)[] = [];
     for (const conn of this.#open.values()) {
-      if (conn.closing) continue;
-      conn.close(reason);
-      count++;
+      const end = conn.beginClose(reason);
+      if (end !== undefined) ends.push(end);
     }
-    this.#events.record({ type: "connectionsDropped", count, reason });
-    return count;
+    this.#events.record({
+      type: "connectionsDropped",
+      count: ends.length,
+      reason,
+    });
+    this.#ending.push(...ends);
+    if (!this.#endingScheduled) this.#endSome();
+    return ends.length;
   }
+
+  /** Ends up to {@link _DROP_BATCH} sockets now, the rest on later turns. */
+  #endSome = (): void => {
+    const batch = this.#ending.splice(0, _DROP_BATCH);
+    this.#endingScheduled = this.#ending.length > 0;
+    if (this.#endingScheduled) setImmediate(this.#endSome);
+    for (const end of batch) end();
+  };
 
   /** Closes every connection at once; resolves when all are closed. */
   destroyAll(reason: string): Promise<void>[] {
+    // Destroyed below: what was left to end has nothing more to do.
+    this.#ending.length = 0;
     const closed: Promise<void>[] = [];
     for (const conn of this.#open.values()) {
       conn.destroy(reason);

@@ -58,6 +58,8 @@ export interface _Acceptors {
 }
 
 const LISTEN_RETRY_MS = 250;
+/** Connections the kernel queues before they are accepted (capped by somaxconn). */
+const LISTEN_BACKLOG = 4096;
 
 /** The listening sockets and their ports. */
 export class _Listeners {
@@ -173,7 +175,13 @@ export class _Listeners {
         reject(error);
       };
       server.once("error", onError);
-      server.listen({ host: this.host, port: this.#portOf(which) }, () => {
+      server.listen({
+        host: this.host,
+        port: this.#portOf(which),
+        // A thousand clients started at once: with the default (511) half
+        // their SYNs overflow it and are retried a second later.
+        backlog: LISTEN_BACKLOG,
+      }, () => {
         server.off("error", onError);
         server.on("error", () => {});
         const address = server.address();

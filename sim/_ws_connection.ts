@@ -84,6 +84,8 @@ export class _WsConnection {
   readonly #host: _WsHost;
   readonly #sections = new WeakMap<Packet, bigint>();
   #closing = false;
+  /** The socket closed, or was destroyed: nothing more to close. */
+  #terminated = false;
   #reason: string | undefined;
   #grace: ReturnType<typeof setTimeout> | undefined;
 
@@ -103,6 +105,7 @@ export class _WsConnection {
     this.closed = new Promise((resolve) => {
       ws.on("close", () => {
         this.#closing = true;
+        this.#terminated = true;
         if (this.#grace !== undefined) clearTimeout(this.#grace);
         this.#grace = undefined;
         host.onClosed(this, this.#reason ?? "closed by the client");
@@ -170,21 +173,37 @@ export class _WsConnection {
    * queued messages), so a push just before a drop still arrives.
    */
   close(reason: string, code = CLOSE_GOING_AWAY): void {
-    if (this.#closing) return;
+    this.beginClose(reason, code)?.();
+  }
+
+  /**
+   * {@link close} in two steps: the connection is closing from now on (no
+   * input, no pushes); the function returned starts the closing handshake.
+   * Undefined when it was closing already.
+   */
+  beginClose(
+    reason: string,
+    code = CLOSE_GOING_AWAY,
+  ): (() => void) | undefined {
+    if (this.#closing) return undefined;
     this.#closing = true;
     this.#reason ??= reason;
-    try {
-      this.#ws.close(code);
-    } catch {
-      this.#ws.terminate();
-      return;
-    }
-    this.#grace = setTimeout(() => this.#ws.terminate(), CLOSE_GRACE_MS);
+    return () => {
+      if (this.#terminated) return;
+      try {
+        this.#ws.close(code);
+      } catch {
+        this.#ws.terminate();
+        return;
+      }
+      this.#grace = setTimeout(() => this.#ws.terminate(), CLOSE_GRACE_MS);
+    };
   }
 
   /** Closes at once. */
   destroy(reason: string): void {
     this.#closing = true;
+    this.#terminated = true;
     this.#reason ??= reason;
     this.#ws.terminate();
   }
