@@ -104,15 +104,39 @@ function pkcs7Pad(plain: Uint8Array): Uint8Array {
 
 // Checked here rather than by node:crypto, whose errors differ between
 // Deno and Node; one message for every failure keeps it from being an oracle.
-function pkcs7Length(padded: Uint8Array): number {
-  const pad = padded[padded.length - 1];
+function pkcs7Length(
+  padded: Uint8Array,
+  at = 0,
+  length: number = padded.length,
+): number {
+  const end = at + length;
+  const pad = padded[end - 1];
   let bad = pad === 0 || pad > BLOCK ? 1 : 0;
   const n = Math.min(pad, BLOCK);
   for (let i = 1; i <= n; i++) {
-    bad |= padded[padded.length - i] ^ pad;
+    bad |= padded[end - i] ^ pad;
   }
   if (bad !== 0) throw decryptFailed("AES decryption failed: bad padding");
-  return padded.length - pad;
+  return length - pad;
+}
+
+// Small plaintexts are carved out of shared slabs, as Node pools small
+// Buffers: an ArrayBuffer per packet costs more than decrypting it. A slab
+// is only ever written where no body was handed out, and a body kept alive
+// keeps at most one slab alive.
+const SLAB_BYTES = 8 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+/** Reserves `length` bytes (at most 1 KiB) of the current slab; returns where they start. */
+function reserve(length: number): number {
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += length;
+  return at;
 }
 
 // A Buffer from node:crypto as a plain Uint8Array over the same memory.
@@ -261,9 +285,10 @@ class AesBodyCipher implements AesCipher {
   /** Decrypts whole blocks, without padding checks: `length` is a multiple of 16. */
   #decryptBlocks(input: Uint8Array, length: number): Uint8Array {
     if (length < AES_NATIVE_MIN) {
-      const out = new Uint8Array(length);
-      this.#decrypter.decrypt(input, 0, out, 0, length, this.#iv);
-      return out;
+      const at = reserve(length);
+      const out = slab;
+      this.#decrypter.decrypt(input, 0, out, at, length, this.#iv);
+      return new Uint8Array(out.buffer, at, length);
     }
     const decipher = this.#decipher();
     decipher.setAutoPadding(false);
@@ -292,7 +317,15 @@ class AesBodyCipher implements AesCipher {
           : this.#decryptBlocks(encrypted, bodyLen);
         return plainBody.subarray(0, ftaesLength(bodyLen, tailLen));
       }
-      const padded = this.#decryptBlocks(encrypted, encrypted.length);
+      const length = encrypted.length;
+      if (length < AES_NATIVE_MIN) {
+        // One view per body: decrypted into the slab, unpadded in place.
+        const at = reserve(length);
+        const out = slab;
+        this.#decrypter.decrypt(encrypted, 0, out, at, length, this.#iv);
+        return new Uint8Array(out.buffer, at, pkcs7Length(out, at, length));
+      }
+      const padded = this.#decryptBlocks(encrypted, length);
       return padded.subarray(0, pkcs7Length(padded));
     } catch (error) {
       if (error instanceof CodecError) throw error;

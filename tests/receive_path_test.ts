@@ -126,6 +126,36 @@ function summary(results: FrameResult[]): string[] {
   );
 }
 
+Deno.test("small AES bodies share slabs yet each keeps its own plaintext, however many follow", () => {
+  const crypto = new PacketCrypto({
+    aes: createAesCipher({
+      algo: PacketEncAlgo.AES_CBC,
+      key: "0123456789abcdef",
+      iv: "fedcba9876543210",
+    }),
+  });
+  // Sizes around block and slab edges, enough packets to fill many slabs.
+  const bodies = Array.from(
+    { length: 3000 },
+    (_, i) => new Uint8Array(randomBytes([0, 1, 15, 16, 17, 500, 1007][i % 7])),
+  );
+  const stream = bodies.map((body, serialNo) =>
+    encodePacket({ protoId: 3005, serialNo, body }, crypto)
+  );
+  const decoder = new FrameDecoder({ crypto });
+  const kept: Uint8Array[] = [];
+  for (const packet of stream) {
+    for (const r of decoder.push(packet)) {
+      if (!r.ok) throw r.error;
+      kept.push(r.packet.body);
+    }
+  }
+  assertEquals(kept.length, bodies.length);
+  for (let i = 0; i < bodies.length; i++) {
+    assertEquals(hex(kept[i]), hex(bodies[i]), `body ${i}`);
+  }
+});
+
 Deno.test("large bodies decode the same whole and as they arrive, plain and in every AES mode", () => {
   const key = "0123456789abcdef";
   const iv = "fedcba9876543210";
