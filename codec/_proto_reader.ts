@@ -461,7 +461,7 @@ const helpers = {
     return readString(length);
   },
   /** The end of a length-delimited field's bytes, which follow. */
-  sub: (end: number): number => {
+  subEnd: (end: number): number => {
     const length = readSize(end);
     if (end - pos < length) truncated(length, end);
     return pos + length;
@@ -532,7 +532,6 @@ function compile(plan: Plan): MessageReader | null {
   );
   lines.push(
     // Child readers are looked up on first use: a message may contain itself.
-    '"use strict";',
     ...messages.map((i) => `let c${i};`),
     "return function read(end, form, depth, merged) {",
     "  if (depth > " + RECURSION_LIMIT + ") tooDeep();",
@@ -579,46 +578,15 @@ function compile(plan: Plan): MessageReader | null {
     "  return o;",
     "};",
   );
-  const h = helpers;
   try {
     return new Function(
       "plan",
       "children",
-      "more",
-      "tag",
-      "int32",
-      "uint32",
-      "bool",
-      "int64",
-      "uint64",
-      "double",
-      "string",
-      "subEnd",
-      "other",
-      "missing",
-      "tooDeep",
-      "path",
-      "readerOf",
-      lines.join("\n"),
-    )(
-      plan,
-      plan.children,
-      h.more,
-      h.tag,
-      h.int32,
-      h.uint32,
-      h.bool,
-      h.int64,
-      h.uint64,
-      h.double,
-      h.string,
-      h.sub,
-      h.other,
-      h.missing,
-      h.tooDeep,
-      h.path,
-      h.readerOf,
-    ) as MessageReader;
+      "h",
+      `"use strict";\nconst { ${Object.keys(helpers).join(", ")} } = h;\n${
+        lines.join("\n")
+      }`,
+    )(plan, plan.children, helpers) as MessageReader;
   } catch {
     return null;
   }
