@@ -335,7 +335,7 @@ function skip(
 const scratch: unknown[][] = Array.from({ length: 8 }, () => []);
 
 // Names of the message fields being read, for error messages only.
-const path: string[] = [];
+const path: string[] = [""];
 
 function readMessage(
   plan: Plan,
@@ -610,8 +610,10 @@ export function readProtobuf(
   }
   buf = bytes;
   pos = 0;
-  path.length = 0;
-  path.push(fullName);
+  // Only a read that failed leaves more than the message's own name behind:
+  // setting an array's length is a runtime call in V8, so only then.
+  if (path.length !== 1) path.length = 1;
+  path[0] = fullName;
   try {
     return readerOf(plan)(bytes.length, form, 0, undefined);
   } catch (error) {
