@@ -162,7 +162,7 @@ export function renderTable(input: {
   const lines = [
     `Measured ${input.date} on ${input.machine}; ${deno.runtime}, ${
       node?.runtime ?? "Node not run"
-    }. Rates per CPU-second, median of ${options.rounds} rotated rounds, each figure and its baseline side by side in one process.`,
+    }. Rates per CPU-second, median of ${options.rounds} rotated rounds (each after a collection and an unmeasured run), each figure and its baseline side by side in one process.`,
     "",
     "| Figure | Baseline | Deno | ratio | Node (bundle) | ratio | Target |",
     "| --- | --- | ---: | ---: | ---: | ---: | --- |",
