@@ -18,6 +18,7 @@ import {
   PacketEncAlgo,
 } from "../codec/mod.ts";
 import { release, scratchBody } from "../codec/_body_stream.ts";
+import { concat } from "./_frame_helpers.ts";
 
 const KEY = "0123456789abcdef";
 const IV = "fedcba9876543210";
@@ -33,16 +34,6 @@ const CIPHERS: [string, AesCipher | undefined][] = [
   ["AES_ECB", createAesCipher({ algo: PacketEncAlgo.AES_ECB, key: KEY })],
   ["FTAES_ECB", createAesCipher({ algo: PacketEncAlgo.FTAES_ECB, key: KEY })],
 ];
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function summary(results: FrameResult[]): string[] {
   return results.map((r) =>
@@ -87,7 +78,7 @@ function sample(crypto: PacketCrypto) {
     ),
   ];
   const start = packets[0].length;
-  return { stream: concat(packets), start, end: start + packets[1].length };
+  return { stream: concat(...packets), start, end: start + packets[1].length };
 }
 
 Deno.test("a streamed body decodes the same cut in two at every position near its header, middle and end", () => {
@@ -169,12 +160,12 @@ function withBody(
 ): Uint8Array {
   const header = stream.slice(start, start + 44);
   new DataView(header.buffer).setUint32(12, body.length, true);
-  return concat([
+  return concat(
     stream.subarray(0, start),
     header,
     body,
     stream.subarray(end),
-  ]);
+  );
 }
 
 Deno.test("a streamed body that fails to decrypt is a DECRYPT_FAILED result and the next packet decodes", () => {
@@ -195,7 +186,7 @@ Deno.test("a streamed body that fails to decrypt is a DECRYPT_FAILED result and 
       broken.push(["bad padding", bad]);
     }
     // Not a whole number of blocks: never streamed, still a result.
-    broken.push(["ragged length", concat([body, new Uint8Array(5)])]);
+    broken.push(["ragged length", concat(body, new Uint8Array(5))]);
     for (const [what, bad] of broken) {
       const corrupt = withBody(stream, start, end, bad);
       const expected = ["ok", "DECRYPT_FAILED", "ok"];
@@ -252,7 +243,7 @@ Deno.test("bodies whose ciphertext was copied together keep their plaintext afte
       new Uint8Array(n).map((_, j) => (j * 13 + i * 7) & 0xff)
     );
     const stream = concat(
-      bodies.map((body, i) =>
+      ...bodies.map((body, i) =>
         encodePacket({ protoId: 3005, serialNo: i, body }, crypto)
       ),
     );

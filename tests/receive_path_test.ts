@@ -31,6 +31,7 @@ import {
 } from "../codec/mod.ts";
 import { sha1Ts } from "../codec/_sha1.ts";
 import { renderSha1Compress } from "../scripts/gen_sha1.ts";
+import { concat } from "./_frame_helpers.ts";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const nodeSha1 = (bytes: Uint8Array) =>
@@ -97,16 +98,6 @@ Deno.test("AES decryption equals node:crypto on both sides of the TypeScript/nat
     );
   }
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function cut(stream: Uint8Array, size: number): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -181,7 +172,7 @@ Deno.test("large bodies decode the same whole and as they arrive, plain and in e
       body: new Uint8Array(100_000).fill(7),
     }, crypto);
     bad[44 + 50_000] ^= 1;
-    const stream = concat([...packets.slice(0, 2), bad, ...packets.slice(2)]);
+    const stream = concat(...packets.slice(0, 2), bad, ...packets.slice(2));
     const whole = summary(new FrameDecoder({ crypto }).push(stream));
     assertEquals(whole.length, 6);
     assertEquals(
